@@ -1,0 +1,129 @@
+"""Append to and verify the audit trail."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.audit.rules import GENESIS, chain_hash, jsonable
+from app.db import utcnow
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="")
+
+
+def _lock_chain(db: Session) -> None:
+    """Serialise appends so two transactions never fork the chain."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+
+
+def record(
+    db: Session,
+    *,
+    actor_user_id: int | None,
+    organisation_id: int | None,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one audit record chained to the last one."""
+    _lock_chain(db)
+    db.flush()
+    last = db.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    prev = last or GENESIS
+    at = utcnow()
+    before_j, after_j = jsonable(before), jsonable(after)
+    rid = request_id_var.get()
+    ev = AuditEvent(
+        at=at,
+        actor_user_id=actor_user_id,
+        organisation_id=organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=before_j,
+        after=after_j,
+        request_id=rid,
+        prev_hash=prev,
+        hash=chain_hash(
+            prev_hash=prev,
+            at=at,
+            actor_user_id=actor_user_id,
+            organisation_id=organisation_id,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            before=before_j,
+            after=after_j,
+            request_id=rid,
+        ),
+    )
+    db.add(ev)
+    db.flush()
+    return ev
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    broken_at: int | None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_chain(db: Session, batch: int = 5000) -> ChainReport:
+    """Walk the whole chain in order and report the first record that does not fit."""
+    prev = GENESIS
+    checked = 0
+    last_id = 0
+    while True:
+        rows = db.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(checked=checked, broken_at=None)
+        for ev in rows:
+            if ev.prev_hash != prev:
+                return ChainReport(
+                    checked, ev.id, "prev_hash tidak cocok dengan rekaman sebelumnya"
+                )
+            expected = chain_hash(
+                prev_hash=ev.prev_hash,
+                at=ev.at,
+                actor_user_id=ev.actor_user_id,
+                organisation_id=ev.organisation_id,
+                action=ev.action,
+                object_type=ev.object_type,
+                object_id=ev.object_id,
+                before=ev.before,
+                after=ev.after,
+                request_id=ev.request_id,
+            )
+            if expected != ev.hash:
+                return ChainReport(checked, ev.id, "isi rekaman tidak sesuai dengan hash-nya")
+            prev = ev.hash
+            checked += 1
+            last_id = ev.id
+        db.expunge_all()
+
+
+def timeline(db: Session, object_type: str, object_id: Any, limit: int = 200) -> list[AuditEvent]:
+    """The audit records of one object, oldest first."""
+    return list(
+        db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,265 @@
+"""`monev`: command line for operators of an installation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from app.db import SessionLocal, get_engine
+
+
+def _session() -> Session:
+    get_engine()
+    return SessionLocal()
+
+
+class _Tx:
+    """`with _Tx() as db:` commits on success, rolls back on error."""
+
+    def __enter__(self) -> Session:
+        self.db = _session()
+        self.db.begin()
+        return self.db
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.db.commit()
+        else:
+            self.db.rollback()
+        self.db.close()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Gagal: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """Monev KIP — perintah operasional instalasi."""
+
+
+@main.command("create-commission")
+@click.option("--slug", required=True, help="Kode unik, mis. ki-jatim")
+@click.option("--name", required=True, help="Nama lengkap komisi")
+@click.option("--short-name", required=True, help="Singkatan, mis. KI Jatim")
+@click.option(
+    "--timezone",
+    default="Asia/Jakarta",
+    type=click.Choice(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]),
+)
+@click.option("--city", default="")
+def create_commission(slug: str, name: str, short_name: str, timezone: str, city: str) -> None:
+    """Daftarkan komisi baru (penyewa)."""
+    from app.errors import DomainError
+    from app.orgs.service import create_commission as create
+
+    try:
+        with _Tx() as db:
+            org = create(
+                db, slug=slug, name=name, short_name=short_name, timezone=timezone, city=city
+            )
+            click.echo(f"Komisi {org.short_name} dibuat (id {org.id}).")
+    except DomainError as exc:
+        _fail(exc.message + " " + " ".join(f"{k}: {v}" for k, v in exc.field_errors.items()))
+
+
+@main.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--password", default=None, help="Tanpa ini, tautan undangan dikirim lewat email.")
+@click.option("--admin", is_flag=True, help="Admin platform")
+@click.option("--commission", default=None, help="Kode atau singkatan komisi untuk peran")
+@click.option("--role", "roles", multiple=True, help="Peran (boleh diulang)")
+@click.option("--body", default=None, help="Nama badan publik (untuk operator / atasan_ppid)")
+def create_user(
+    email: str,
+    full_name: str,
+    password: str | None,
+    admin: bool,
+    commission: str | None,
+    roles: tuple[str, ...],
+    body: str | None,
+) -> None:
+    """Buat akun dan beri perannya."""
+    from sqlalchemy import select
+
+    from app.accounts import service
+    from app.bodies.models import Body
+    from app.errors import DomainError
+    from app.orgs.service import get_by_slug_or_name
+
+    try:
+        with _Tx() as db:
+            user = service.get_user_by_email(db, email) or service.create_user(
+                db, email=email, full_name=full_name, password=password, is_admin=admin
+            )
+            if roles:
+                org = get_by_slug_or_name(db, commission or "")
+                if org is None:
+                    _fail("sebutkan --commission yang ada untuk memberi peran.")
+                    return
+                b = None
+                if body:
+                    b = db.scalar(
+                        select(Body).where(Body.organisation_id == org.id, Body.name == body)
+                    )
+                    if b is None:
+                        _fail(f"badan publik {body!r} tidak ditemukan di {org.short_name}.")
+                for role in roles:
+                    service.grant_role(db, user=user, organisation=org, role=role, body=b)
+            if password is None and user.password_hash is None:
+                service.issue_password_reset(db, user, purpose="invite")
+            click.echo(f"Pengguna {user.email} siap (id {user.id}).")
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@main.command("create-token")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="Nama token, mis. integrasi-portal")
+@click.option("--commission", default=None)
+def create_token(email: str, name: str, commission: str | None) -> None:
+    """Buat token API untuk pengguna; nilainya dicetak sekali."""
+    from app.accounts import service
+    from app.orgs.service import get_by_slug_or_name
+
+    with _Tx() as db:
+        user = service.get_user_by_email(db, email)
+        if user is None:
+            _fail("pengguna tidak ditemukan.")
+            return
+        org = get_by_slug_or_name(db, commission) if commission else None
+        actor = service.build_actor(db, user, org.id if org else None)
+        _, raw = service.create_api_token(db, actor, name)
+        click.echo(raw)
+
+
+@main.command("import-bodies")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--commission",
+    default=None,
+    help="Kode komisi; tanpa ini, kolom 'commission' di berkas menentukan komisinya.",
+)
+def import_bodies(file: Path, commission: str | None) -> None:
+    """Impor badan publik dari CSV/XLSX; tidak ada yang diimpor bila satu baris salah."""
+    from app.accounts.rules import Actor
+    from app.bodies.service import import_body_rows, preview_body_import
+    from app.errors import DomainError
+    from app.imports.tabular import read_table
+    from app.orgs.service import get_by_slug_or_name
+
+    data = file.read_bytes()
+    try:
+        with _Tx() as db:
+            if commission:
+                keys = [commission]
+            else:
+                table = read_table(file.name, data, required=["name", "category", "commission"])
+                keys = sorted({r["commission"] for _, r in table.rows})
+            total = 0
+            for key in keys:
+                org = get_by_slug_or_name(db, key)
+                if org is None:
+                    _fail(f"komisi {key!r} tidak ada; buat dulu dengan create-commission.")
+                    return
+                actor = Actor(
+                    user_id=0, email="", full_name="cli", is_admin=True, organisation_id=org.id
+                )
+                subset = data if commission else _only_commission(file.name, data, key)
+                preview = preview_body_import(db, actor, file.name, subset, org)
+                if not preview.ok:
+                    for r in preview.rows:
+                        for e in r.errors:
+                            click.echo(f"baris {r.line}: {e}", err=True)
+                    raise DomainError(
+                        f"{preview.error_count} baris bermasalah di {key}; tidak ada yang diimpor."
+                    )
+                total += import_body_rows(
+                    db,
+                    org.id,
+                    [
+                        {
+                            "name": r.name,
+                            "category": r.category,
+                            "parent": r.parent,
+                            "email": r.email,
+                            "website": r.website,
+                            "address": r.address,
+                        }
+                        for r in preview.rows
+                    ],
+                    actor_user_id=None,
+                )
+            click.echo(f"{total} badan publik diimpor.")
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+def _only_commission(filename: str, data: bytes, key: str) -> bytes:
+    """The rows of one commission from a multi-commission CSV/XLSX, as CSV bytes."""
+    import csv
+    import io
+
+    from app.imports.tabular import read_table
+
+    table = read_table(filename, data, required=["name", "category", "commission"])
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=[h for h in table.headers if h])
+    w.writeheader()
+    for _, row in table.rows:
+        if row.get("commission") == key:
+            w.writerow(row)
+    return buf.getvalue().encode()
+
+
+@main.command("seed-demo")
+def seed_demo() -> None:
+    """Isi data demo KI Jatim (idempoten) dan cetak akun-akunnya."""
+    from app.config import get_settings
+    from app.demo.seed import DemoRefused, seed
+
+    try:
+        with _Tx() as db:
+            accounts = seed(db)
+    except DemoRefused as exc:
+        _fail(str(exc))
+        return
+    pw = get_settings().demo_password
+    click.echo(f"\nAkun demo (kata sandi: DEMO_PASSWORD, bawaan '{pw}'):")
+    for role, email in accounts:
+        click.echo(f"  {role:<30} {email}")
+
+
+@main.group()
+def audit() -> None:
+    """Jejak audit."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Periksa rantai hash jejak audit dan laporkan mata rantai pertama yang rusak."""
+    from app.audit.service import verify_chain
+
+    db = _session()
+    try:
+        report = verify_chain(db)
+    finally:
+        db.close()
+    if report.ok:
+        click.echo(f"Rantai audit utuh: {report.checked} rekaman diperiksa.")
+    else:
+        click.echo(
+            f"Rantai audit RUSAK pada rekaman #{report.broken_at}: {report.reason} "
+            f"({report.checked} rekaman sebelumnya utuh).",
+            err=True,
+        )
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,138 @@
+"""Start background jobs, report their progress, and run them on the queue."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from app.accounts.rules import Actor, Role
+from app.db import SessionLocal, get_engine, utcnow
+from app.errors import DomainError, NotFound
+from app.jobs.models import Job
+from app.jobs.queue import huey
+
+log = logging.getLogger("monev.jobs")
+
+Progress = Callable[[int, int, str], None]
+Handler = Callable[[Session, Job, Progress], dict[str, Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the function that does the work of jobs of one kind."""
+
+    def deco(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return deco
+
+
+def after_commit(db: Session, fn: Callable[[], Any]) -> None:
+    """Run `fn` once the current transaction has committed (e.g. enqueue a job it created)."""
+    db.info.setdefault("after_commit", []).append(fn)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(db: Session) -> None:
+    pending = db.info.pop("after_commit", [])
+    for fn in pending:
+        fn()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(db: Session) -> None:
+    db.info.pop("after_commit", None)
+
+
+def start_job(
+    db: Session,
+    *,
+    kind: str,
+    title: str,
+    params: dict[str, Any],
+    organisation_id: int | None,
+    created_by_id: int | None,
+) -> Job:
+    """Create a job row and queue it once the request's transaction has committed."""
+    if kind not in HANDLERS:
+        raise ValueError(f"unknown job kind {kind}")
+    job = Job(
+        id=str(uuid.uuid4()),
+        kind=kind,
+        title=title,
+        params=params,
+        organisation_id=organisation_id,
+        created_by_id=created_by_id,
+    )
+    db.add(job)
+    db.flush()
+    job_id = job.id
+    after_commit(db, lambda: run_job(job_id))
+    return job
+
+
+def get_job_for_actor(db: Session, actor: Actor, job_id: str) -> Job:
+    """A job is visible to whoever started it and to the sekretariat of its organisation."""
+    job = db.get(Job, job_id)
+    if job is None:
+        raise NotFound("Pekerjaan tidak ditemukan.")
+    if job.created_by_id == actor.user_id or actor.is_admin:
+        return job
+    if job.organisation_id == actor.organisation_id and actor.has(Role.SEKRETARIAT):
+        return job
+    raise NotFound("Pekerjaan tidak ditemukan.")
+
+
+def _set(job_id: str, **values: Any) -> None:
+    """Write job state in its own short transaction so pages see it while the job runs."""
+    with SessionLocal.begin() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+@huey.task()
+def run_job(job_id: str) -> None:
+    """Run one job by its handler, recording progress, result or failure."""
+    get_engine()
+    with SessionLocal.begin() as s:
+        job = s.get(Job, job_id)
+        if job is None or job.status not in ("queued", "failed"):
+            return
+        handler = HANDLERS[job.kind]
+    _set(job_id, status="running", started_at=utcnow(), message="")
+
+    def progress(done: int, total: int, message: str = "") -> None:
+        _set(job_id, progress=done, total=total, message=message)
+
+    try:
+        with SessionLocal.begin() as s:
+            job = s.get(Job, job_id)
+            assert job is not None
+            result = handler(s, job, progress)
+    except DomainError as exc:
+        _set(job_id, status="failed", message=exc.message, finished_at=utcnow())
+        return
+    except Exception:  # a job must never die silently
+        log.error("job %s failed:\n%s", job_id, traceback.format_exc())
+        _set(
+            job_id, status="failed", message="Terjadi kesalahan tak terduga.", finished_at=utcnow()
+        )
+        return
+    _set(job_id, status="done", result=result, finished_at=utcnow())
+
+
+def recent_jobs(db: Session, actor: Actor, limit: int = 20) -> list[Job]:
+    return list(
+        db.scalars(
+            select(Job)
+            .where(Job.created_by_id == actor.user_id)
+            .order_by(Job.created_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,106 @@
+"""Who is asking: session cookie or bearer token, resolved once per request."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.accounts import service as accounts
+from app.accounts.rules import Actor
+from app.db import get_db as _plain_get_db
+from app.db import open_session
+from app.errors import Forbidden, NotAuthenticated
+from app.orgs.models import Organisation
+
+SESSION_COOKIE = "monev_session"
+CSRF_COOKIE = "monev_csrf"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request (state-changing requests take SQLite's write lock up front)."""
+    db = open_session(write=request.method not in SAFE_METHODS)
+    try:
+        yield db
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+_ = _plain_get_db  # scripts and jobs use the plain one
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def load_actor(request: Request, db: Session = Depends(get_db)) -> Actor | None:
+    """Resolve the session cookie (pages) or bearer token (API) into an actor, once."""
+    if hasattr(request.state, "actor"):
+        return request.state.actor  # type: ignore[no-any-return]
+    actor: Actor | None = None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        found = accounts.resolve_api_token(db, auth[7:].strip())
+        if found is None:
+            raise NotAuthenticated("Token API tidak valid atau sudah dicabut.")
+        user, tok = found
+        actor = accounts.build_actor(db, user, tok.organisation_id)
+        request.state.via_token = True
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            found_s = accounts.resolve_session(db, token)
+            if found_s is not None:
+                user, sess = found_s
+                actor = accounts.build_actor(db, user, sess.organisation_id)
+                request.state.user_session = sess
+                request.state.user = user
+    request.state.actor = actor
+    request.state.organisation = (
+        db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
+    )
+    return actor
+
+
+def current_actor(actor: Actor | None = Depends(load_actor)) -> Actor:
+    """The logged-in actor; anonymous requests are sent to the login page (or get a 401)."""
+    if actor is None:
+        raise NotAuthenticated("Silakan masuk terlebih dahulu.")
+    return actor
+
+
+def org_actor(actor: Actor = Depends(current_actor)) -> Actor:
+    """An actor acting inside an organisation (not only a platform admin without one)."""
+    if actor.organisation_id is None:
+        raise Forbidden("Akun Anda belum memiliki peran di komisi mana pun.")
+    return actor
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request carries the CSRF token (form field or X-CSRF-Token header)."""
+    if request.method in SAFE_METHODS:
+        return
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        return  # no ambient credentials: a bearer token cannot be forged by another site
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get("x-csrf-token", "")
+    ctype = request.headers.get("content-type", "")
+    if not sent and (
+        ctype.startswith("application/x-www-form-urlencoded")
+        or ctype.startswith("multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else ""
+    if not expected or not sent or not secrets.compare_digest(expected, sent):
+        raise Forbidden(
+            "Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). "
+            "Muat ulang halaman lalu coba lagi; data Anda belum disimpan."
+        )

@@ -1,0 +1,107 @@
+"""Render domain and HTTP errors as an Indonesian page or an RFC 9457 JSON problem."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import DomainError, NotAuthenticated
+from app.web.templating import render
+
+log = logging.getLogger("monev.errors")
+
+HTTP_TITLES = {
+    400: "Permintaan tidak valid",
+    401: "Perlu masuk",
+    403: "Akses ditolak",
+    404: "Halaman tidak ditemukan",
+    405: "Metode tidak diizinkan",
+    413: "Berkas terlalu besar",
+    422: "Data tidak valid",
+    429: "Terlalu banyak permintaan",
+    500: "Terjadi kesalahan pada server",
+    503: "Layanan sedang tidak tersedia",
+}
+HTTP_DETAILS = {
+    404: "Alamat yang Anda buka tidak ada atau tidak dapat Anda akses.",
+    405: "Metode permintaan ini tidak didukung untuk alamat tersebut.",
+    500: "Maaf, terjadi kesalahan. Tim kami telah dicatat; data yang sudah tersimpan tetap aman.",
+    503: "Basis data sedang tidak dapat dihubungi. Coba lagi beberapa saat lagi.",
+}
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def problem(status: int, title: str, detail: str, errors: dict[str, str] | None = None) -> Response:
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type="application/problem+json")
+
+
+def error_response(
+    request: Request, status: int, title: str, detail: str, errors: dict[str, str] | None = None
+) -> Response:
+    if is_api(request):
+        return problem(status, title, detail, errors)
+    return render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": title, "detail": detail, "field_errors": errors},
+        status_code=status,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, NotAuthenticated) and not is_api(request) and request.method == "GET":
+            nxt = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            return RedirectResponse(f"/masuk?next={nxt}", status_code=303)
+        return error_response(request, exc.status_code, exc.title, exc.message, exc.field_errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        status = exc.status_code
+        title = HTTP_TITLES.get(status, "Kesalahan")
+        detail = HTTP_DETAILS.get(status) or (exc.detail if isinstance(exc.detail, str) else title)
+        return error_response(request, status, title, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = {".".join(str(p) for p in e["loc"][1:]) or "body": _msg(e) for e in exc.errors()}
+        return error_response(
+            request, 422, HTTP_TITLES[422], "Beberapa isian tidak valid atau belum diisi.", errors
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return error_response(request, 503, HTTP_TITLES[503], HTTP_DETAILS[503])
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, HTTP_TITLES[500], HTTP_DETAILS[500])
+
+
+def _msg(err: object) -> str:
+    kind = err.get("type", "") if isinstance(err, dict) else ""
+    return {
+        "missing": "Wajib diisi.",
+        "int_parsing": "Harus berupa bilangan bulat.",
+        "decimal_parsing": "Harus berupa angka.",
+        "string_too_long": "Terlalu panjang.",
+        "string_too_short": "Terlalu pendek.",
+    }.get(kind, "Isian tidak valid.")
