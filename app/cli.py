@@ -147,8 +147,7 @@ def create_token(email: str, name: str, commission: str | None) -> None:
 )
 def import_bodies(file: Path, commission: str | None) -> None:
     """Impor badan publik dari CSV/XLSX; tidak ada yang diimpor bila satu baris salah."""
-    from app.accounts.rules import Actor
-    from app.bodies.service import import_body_rows, preview_body_import
+    from app.bodies.service import check_body_import, import_body_rows, row_dict
     from app.errors import DomainError
     from app.imports.tabular import read_table
     from app.orgs.service import get_by_slug_or_name
@@ -167,11 +166,8 @@ def import_bodies(file: Path, commission: str | None) -> None:
                 if org is None:
                     _fail(f"komisi {key!r} tidak ada; buat dulu dengan create-commission.")
                     return
-                actor = Actor(
-                    user_id=0, email="", full_name="cli", is_admin=True, organisation_id=org.id
-                )
                 subset = data if commission else _only_commission(file.name, data, key)
-                preview = preview_body_import(db, actor, file.name, subset, org)
+                preview = check_body_import(db, file.name, subset, org)
                 if not preview.ok:
                     for r in preview.rows:
                         for e in r.errors:
@@ -180,20 +176,7 @@ def import_bodies(file: Path, commission: str | None) -> None:
                         f"{preview.error_count} baris bermasalah di {key}; tidak ada yang diimpor."
                     )
                 total += import_body_rows(
-                    db,
-                    org.id,
-                    [
-                        {
-                            "name": r.name,
-                            "category": r.category,
-                            "parent": r.parent,
-                            "email": r.email,
-                            "website": r.website,
-                            "address": r.address,
-                        }
-                        for r in preview.rows
-                    ],
-                    actor_user_id=None,
+                    db, org.id, [row_dict(r) for r in preview.rows], actor_user_id=None
                 )
             click.echo(f"{total} badan publik diimpor.")
     except DomainError as exc:

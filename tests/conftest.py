@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from app.config import PROJECT_ROOT  # noqa: E402
 from app.db import SessionLocal, make_engine, set_engine  # noqa: E402
+from app.main import create_app  # noqa: E402  (imports every domain: job handlers register)
 from tests.factories import Factory  # noqa: E402
 
 pytest_plugins: list[str] = []
@@ -99,8 +100,6 @@ def factory(db: Session) -> Factory:
 
 @pytest.fixture(scope="session")
 def app_instance():  # type: ignore[no-untyped-def]
-    from app.main import create_app
-
     return create_app()
 
 

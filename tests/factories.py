@@ -80,9 +80,14 @@ def login(client: TestClient, db: Session, user: User) -> TestClient:
     """Give the test client a logged-in session cookie for `user` and a CSRF cookie."""
     new = accounts.start_session(db, user, ip="testclient", user_agent="pytest", old_token=None)
     db.flush()
-    client.cookies.set(SESSION_COOKIE, new.token)
-    client.cookies.set(CSRF_COOKIE, CSRF)
+    set_cookie(client, SESSION_COOKIE, new.token)
+    set_cookie(client, CSRF_COOKIE, CSRF)
     return client
+
+
+def set_cookie(client: TestClient, name: str, value: str) -> None:
+    """Set a cookie exactly where the server's own Set-Cookie would put it (replacing it)."""
+    client.cookies.set(name, value, domain="testserver.local", path="/")
 
 
 def form(**fields: Any) -> dict[str, Any]:

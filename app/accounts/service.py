@@ -440,6 +440,8 @@ def end_session(db: Session, token: str) -> None:
 
 def switch_organisation(db: Session, sess: UserSession, user: User, organisation_id: int) -> None:
     """Act in another organisation the user holds a role in."""
+    if not organisation_id:
+        raise ValidationFailed("Pilih komisi yang ingin Anda buka.")
     actor = build_actor(db, user, organisation_id)
     if actor.organisation_id != organisation_id:
         raise Forbidden("Anda tidak memiliki peran di komisi tersebut.")

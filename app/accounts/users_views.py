@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.accounts import service
 from app.accounts.rules import Actor, Role
 from app.bodies.models import Body
-from app.errors import DomainError
+from app.errors import ValidationFailed
 from app.web.deps import get_db, org_actor
 from app.web.templating import redirect, render
 
@@ -56,7 +56,7 @@ def users_invite(
             role=role,
             body_id=int(body_id) if body_id.isdigit() else None,
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:
         db.rollback()
         return render(
             request,

@@ -10,7 +10,7 @@ from app.accounts import service
 from app.accounts.models import UserSession
 from app.accounts.rules import Actor
 from app.config import get_settings
-from app.errors import DomainError, TooManyRequests
+from app.errors import DomainError, TooManyRequests, ValidationFailed
 from app.orgs.service import get_organisation
 from app.web.deps import SESSION_COOKIE, client_ip, current_actor, get_db, load_actor
 from app.web.templating import redirect, render
@@ -127,7 +127,7 @@ def reset(
         )
     try:
         service.reset_password(db, token, password)
-    except DomainError as exc:
+    except ValidationFailed as exc:
         return render(
             request,
             "accounts/reset.html",
@@ -177,7 +177,7 @@ def change_password(
     else:
         try:
             service.change_password(db, user, current_password, password)
-        except DomainError as exc:
+        except ValidationFailed as exc:
             error, errors = exc.message, exc.field_errors
     if error:
         return render(
@@ -198,7 +198,7 @@ def token_create(
 ) -> Response:
     try:
         tok, raw = service.create_api_token(db, actor, name)
-    except DomainError as exc:
+    except ValidationFailed as exc:
         return render(
             request,
             "accounts/profile.html",

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import Actor
+from app.accounts.rules import Actor, Role
 from app.bodies import service
-from app.web.deps import get_db, org_actor
+from app.web.deps import get_db, org_actor, role_actor
 
 router = APIRouter(prefix="/api/v1/bodies", tags=["bodies"])
 
@@ -84,7 +84,9 @@ def get_body(
 
 @router.post("", response_model=BodyOut, status_code=201)
 def create_body(
-    payload: BodyIn, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    payload: BodyIn,
+    actor: Actor = Depends(role_actor(Role.SEKRETARIAT)),
+    db: Session = Depends(get_db),
 ) -> BodyOut:
     body = service.create_body(db, actor, _as_form(payload.model_dump()))
     return BodyOut.model_validate(body)

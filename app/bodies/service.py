@@ -215,14 +215,10 @@ class ImportPreview:
         return self.error_count == 0 and bool(self.rows)
 
 
-def preview_body_import(
-    db: Session, actor: Actor, filename: str, data: bytes, organisation: Organisation
+def check_body_import(
+    db: Session, filename: str, data: bytes, organisation: Organisation
 ) -> ImportPreview:
-    """Parse and check a bodies file; keep it for confirmation only when every row is valid."""
-    if not (
-        actor.is_admin or (actor.has(Role.SEKRETARIAT) and actor.organisation_id == organisation.id)
-    ):
-        raise Forbidden("Hanya sekretariat yang dapat mengimpor badan publik.")
+    """Parse and check a bodies file against the commission's registry and categories."""
     s = get_settings()
     if len(data) > s.max_import_bytes:
         raise ValidationFailed(
@@ -233,7 +229,18 @@ def preview_body_import(
     existing = set(db.scalars(select(Body.name).where(Body.organisation_id == organisation.id)))
     codes = {c.code for c in categories(db, organisation.id)}
     check_body_rows(rows, category_codes=codes, existing_names=existing)
-    preview = ImportPreview(batch_id=None, rows=rows)
+    return ImportPreview(batch_id=None, rows=rows)
+
+
+def preview_body_import(
+    db: Session, actor: Actor, filename: str, data: bytes, organisation: Organisation
+) -> ImportPreview:
+    """Check a bodies file; keep it for confirmation only when every row is valid."""
+    if not (
+        actor.is_admin or (actor.has(Role.SEKRETARIAT) and actor.organisation_id == organisation.id)
+    ):
+        raise Forbidden("Hanya sekretariat yang dapat mengimpor badan publik.")
+    preview = check_body_import(db, filename, data, organisation)
     if preview.ok:
         batch = ImportBatch(
             id=str(uuid.uuid4()),
@@ -241,7 +248,7 @@ def preview_body_import(
             created_by_id=actor.user_id,
             kind="bodies",
             filename=filename[:255],
-            rows=[_row_dict(r) for r in rows],
+            rows=[row_dict(r) for r in preview.rows],
         )
         db.add(batch)
         db.flush()
@@ -268,7 +275,7 @@ def _rows_for_org(raw: list[tuple[int, dict[str, str]]], org: Organisation) -> l
     return rows
 
 
-def _row_dict(r: BodyRow) -> dict[str, Any]:
+def row_dict(r: BodyRow) -> dict[str, Any]:
     return {
         "line": r.line,
         "name": r.name,

@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.accounts.rules import Actor, Role
 from app.bodies import service
 from app.bodies.models import Body
-from app.errors import DomainError, NotFound
+from app.errors import NotFound, ValidationFailed
 from app.jobs.service import start_job
 from app.orgs.service import categories, get_organisation
 from app.web.deps import get_db, org_actor
@@ -92,7 +92,7 @@ async def bodies_create(
     data = {f: str(form.get(f, "")) for f in FORM_FIELDS}
     try:
         body = service.create_body(db, actor, data)
-    except DomainError as exc:
+    except ValidationFailed as exc:
         db.rollback()
         return render(
             request,
@@ -133,7 +133,7 @@ async def bodies_import_preview(
         preview = service.preview_body_import(
             db, actor, file.filename or "" if file else "", data, org
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:
         return render(
             request, "bodies/import.html", {"preview": None, "error": exc.message}, status_code=422
         )
@@ -212,7 +212,7 @@ async def bodies_update(
     data = {f: str(form[f]) for f in FORM_FIELDS if f in form}
     try:
         service.update_body(db, actor, body, data)
-    except DomainError as exc:
+    except ValidationFailed as exc:
         db.rollback()
         body = service.get_body_for_actor(db, actor, body_id)
         return render(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,6 +38,27 @@ class Organisation(Base):
     @property
     def tz_label(self) -> str:
         return TIMEZONES.get(self.timezone, self.timezone)
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    """A detached snapshot of an organisation for templates (safe after the session closes)."""
+
+    id: int
+    slug: str
+    name: str
+    short_name: str
+    kind: str
+    timezone: str
+    city: str
+
+    @property
+    def tz_label(self) -> str:
+        return TIMEZONES.get(self.timezone, self.timezone)
+
+    @classmethod
+    def of(cls, org: Organisation) -> OrgInfo:
+        return cls(org.id, org.slug, org.name, org.short_name, org.kind, org.timezone, org.city)
 
 
 class Category(Base):

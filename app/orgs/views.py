@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
-from app.errors import DomainError, Forbidden
+from app.errors import Forbidden, ValidationFailed
 from app.orgs import service
 from app.orgs.models import TIMEZONES
 from app.web.deps import current_actor, get_db
@@ -53,7 +53,7 @@ def orgs_create(
             city=city,
             actor_user_id=actor.user_id,
         )
-    except DomainError as exc:
+    except ValidationFailed as exc:
         db.rollback()
         return render(
             request,

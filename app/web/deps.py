@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from app.accounts.rules import Actor
 from app.db import get_db as _plain_get_db
 from app.db import open_session
 from app.errors import Forbidden, NotAuthenticated
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, OrgInfo
 
 SESSION_COOKIE = "monev_session"
 CSRF_COOKIE = "monev_csrf"
@@ -63,9 +63,8 @@ def load_actor(request: Request, db: Session = Depends(get_db)) -> Actor | None:
                 request.state.user_session = sess
                 request.state.user = user
     request.state.actor = actor
-    request.state.organisation = (
-        db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
-    )
+    org = db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
+    request.state.organisation = OrgInfo.of(org) if org else None
     return actor
 
 
@@ -104,3 +103,14 @@ async def csrf_protect(request: Request) -> None:
             "Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). "
             "Muat ulang halaman lalu coba lagi; data Anda belum disimpan."
         )
+
+
+def role_actor(*roles: str) -> Callable[[Actor], Actor]:
+    """A dependency admitting only actors holding one of `roles` (checked before the body)."""
+
+    def dep(actor: Actor = Depends(org_actor)) -> Actor:
+        if not (actor.is_admin or actor.has(*roles)):
+            raise Forbidden("Peran Anda tidak mengizinkan tindakan ini.")
+        return actor
+
+    return dep

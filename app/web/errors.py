@@ -88,9 +88,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        from sqlalchemy.exc import DBAPIError
+        from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        if isinstance(exc, OperationalError | InterfaceError) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        ):
             return error_response(request, 503, HTTP_TITLES[503], HTTP_DETAILS[503])
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, 500, HTTP_TITLES[500], HTTP_DETAILS[500])

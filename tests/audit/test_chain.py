@@ -1,0 +1,86 @@
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEvent
+from app.audit.rules import GENESIS
+from app.audit.service import record, timeline, verify_chain
+from tests.factories import Factory
+
+
+def test_records_chain_to_each_other_and_verify(db: Session) -> None:
+    a = record(
+        db,
+        actor_user_id=None,
+        organisation_id=None,
+        action="x.one",
+        object_type="x",
+        object_id=1,
+        after={"score": "94.74"},
+    )
+    b = record(
+        db,
+        actor_user_id=None,
+        organisation_id=None,
+        action="x.two",
+        object_type="x",
+        object_id=1,
+        before={"score": "94.74"},
+        after={"score": "98.31"},
+    )
+    assert b.prev_hash == a.hash
+    report = verify_chain(db)
+    assert report.ok and report.checked >= 2
+    assert [e.action for e in timeline(db, "x", 1)] == ["x.one", "x.two"]
+
+
+def test_the_first_record_starts_from_genesis(db: Session) -> None:
+    first = db.query(AuditEvent).order_by(AuditEvent.id).first()
+    if first is None:
+        first = record(
+            db, actor_user_id=None, organisation_id=None, action="a", object_type="x", object_id=1
+        )
+    assert first.prev_hash == GENESIS
+
+
+def test_verification_finds_the_first_rewritten_record(db: Session, factory: Factory) -> None:
+    factory.commission()
+    ev = record(
+        db,
+        actor_user_id=None,
+        organisation_id=None,
+        action="score.set",
+        object_type="x",
+        object_id=2,
+        after={"score": "92.31"},
+    )
+    record(
+        db,
+        actor_user_id=None,
+        organisation_id=None,
+        action="score.set",
+        object_type="x",
+        object_id=2,
+        after={"score": "93.00"},
+    )
+    db.execute(
+        update(AuditEvent)
+        .where(AuditEvent.id == ev.id)
+        .values(after={"score": "98.31"})
+        .execution_options(synchronize_session=False)
+    )
+    db.expire_all()
+    report = verify_chain(db)
+    assert not report.ok and report.broken_at == ev.id
+
+
+def test_verification_finds_a_deleted_record(db: Session) -> None:
+    record(db, actor_user_id=None, organisation_id=None, action="a", object_type="x", object_id=3)
+    mid = record(
+        db, actor_user_id=None, organisation_id=None, action="b", object_type="x", object_id=3
+    )
+    last = record(
+        db, actor_user_id=None, organisation_id=None, action="c", object_type="x", object_id=3
+    )
+    db.execute(text("DELETE FROM audit_events WHERE id = :i"), {"i": mid.id})
+    db.expire_all()
+    assert verify_chain(db).broken_at == last.id

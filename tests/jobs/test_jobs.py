@@ -1,0 +1,119 @@
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.accounts.rules import Role
+from app.errors import NotFound, ValidationFailed
+from app.jobs.models import Job
+from app.jobs.service import HANDLERS, get_job_for_actor, job_handler, run_job, start_job
+from app.outbox.models import OutboxMessage
+from app.outbox.service import deliver_pending, queue_email
+from app.outbox.tasks import deliver_outbox
+from tests.factories import Factory
+
+
+@pytest.fixture
+def kinds() -> Any:
+    added: list[str] = []
+
+    def register(kind: str, fn: Any) -> None:
+        job_handler(kind)(fn)
+        added.append(kind)
+
+    yield register
+    for k in added:
+        HANDLERS.pop(k, None)
+
+
+def _run(db: Session, kind: str) -> Job:
+    job = start_job(db, kind=kind, title="uji", params={}, organisation_id=None,
+                    created_by_id=None)
+    db.flush()
+    run_job(job.id)
+    db.expire_all()
+    found = db.get(Job, job.id)
+    assert found is not None
+    return found
+
+
+def test_a_job_reports_progress_and_its_result(db: Session, kinds: Any) -> None:
+    def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
+        progress(1, 2, "setengah")
+        return {"ok": True}
+
+    kinds("test.ok", work)
+    job = _run(db, "test.ok")
+    assert job.status == "done" and job.result == {"ok": True} and job.percent == 100
+    assert job.progress == 1 and job.total == 2
+
+
+def test_a_domain_error_fails_the_job_with_its_message(db: Session, kinds: Any) -> None:
+    def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
+        raise ValidationFailed("Data tidak lengkap.")
+
+    kinds("test.domain", work)
+    job = _run(db, "test.domain")
+    assert job.status == "failed" and job.message == "Data tidak lengkap."
+
+
+def test_an_unexpected_error_fails_the_job_without_leaking_details(
+    db: Session, kinds: Any
+) -> None:
+    def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
+        raise RuntimeError("rahasia internal")
+
+    kinds("test.crash", work)
+    job = _run(db, "test.crash")
+    assert job.status == "failed" and "rahasia" not in job.message
+    assert job.percent == 0
+
+
+def test_finished_jobs_are_not_run_twice(db: Session, kinds: Any) -> None:
+    calls: list[int] = []
+
+    def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
+        calls.append(1)
+        return {}
+
+    kinds("test.once", work)
+    job = _run(db, "test.once")
+    run_job(job.id)
+    run_job("no-such-job")
+    assert calls == [1]
+
+
+def test_unknown_job_kinds_are_a_programming_error(db: Session) -> None:
+    with pytest.raises(ValueError):
+        start_job(db, kind="nope", title="", params={}, organisation_id=None, created_by_id=None)
+
+
+def test_jobs_are_visible_to_their_starter_and_the_sekretariat_only(
+    db: Session, factory: Factory, kinds: Any
+) -> None:
+    org = factory.commission()
+    starter = factory.user(org, Role.VERIFIKATOR)
+    job = start_job(db, kind="bodies.export", title="x", params={}, organisation_id=org.id,
+                    created_by_id=starter.id)
+    assert get_job_for_actor(db, factory.actor(starter), job.id)
+    assert get_job_for_actor(db, factory.actor(factory.user(org, Role.SEKRETARIAT)), job.id)
+    with pytest.raises(NotFound):
+        get_job_for_actor(db, factory.actor(factory.user(org, Role.JURI)), job.id)
+    with pytest.raises(NotFound):
+        get_job_for_actor(db, factory.actor(starter), "missing")
+
+
+def test_the_outbox_queues_once_per_key_and_delivers(db: Session) -> None:
+    assert queue_email(db, kind="k", to="a@b.id", subject="s", body="b", dedupe_key="x:1")
+    assert queue_email(db, kind="k", to="a@b.id", subject="s", body="b", dedupe_key="x:1") is None
+    assert deliver_pending(db) == 1
+    msg = db.scalars(select(OutboxMessage)).one()
+    assert msg.status == "sent" and msg.attempts == 1 and msg.sent_at is not None
+    assert deliver_pending(db) == 0
+
+
+def test_the_periodic_task_delivers_the_outbox(db: Session) -> None:
+    queue_email(db, kind="k", to="c@d.id", subject="s", body="b")
+    db.flush()
+    assert deliver_outbox.call_local() == 1

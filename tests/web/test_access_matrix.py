@@ -1,0 +1,241 @@
+"""Every route × persona: generated from the app's route table, so a new route without an
+access rule here fails the suite. Owners pass the authorisation check, outsiders (another
+commission or body) and wrong roles are refused (403/404), anonymous visitors are sent to log in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.accounts import service as accounts
+from app.accounts.rules import Role
+from app.jobs.service import run_job, start_job
+from tests.factories import CSRF, Factory, login, set_cookie
+
+
+@dataclass
+class World:
+    ids: dict[str, Any] = field(default_factory=dict)
+    users: dict[str, Any] = field(default_factory=dict)
+
+
+def build_world(factory: Factory, db: Session) -> World:
+    w = World()
+    a, b = factory.commission(), factory.commission()
+    body = factory.body(a)
+    other_body = factory.body(b)
+    w.users = {
+        "sekretariat": factory.user(a, Role.SEKRETARIAT),
+        "komisioner": factory.user(a, Role.KOMISIONER),
+        "verifikator": factory.user(a, Role.VERIFIKATOR),
+        "juri": factory.user(a, Role.JURI),
+        "operator": factory.user(a, Role.OPERATOR, body=body),
+        "outsider": factory.user(b, Role.SEKRETARIAT),
+        "admin": factory.user(is_admin=True),
+    }
+    sek = factory.actor(w.users["sekretariat"])
+    tok, _ = accounts.create_api_token(db, sek, "t")
+    job = start_job(
+        db,
+        kind="bodies.export",
+        title="x",
+        params={},
+        organisation_id=a.id,
+        created_by_id=sek.user_id,
+    )
+    db.flush()
+    run_job(job.id)  # the queue runs immediately in tests
+    grant = accounts.active_grants(db, w.users["verifikator"].id)[0]
+    w.ids = {
+        "body_id": body.id,
+        "other_body_id": other_body.id,
+        "job_id": job.id,
+        "token_id": tok.id,
+        "grant_id": grant.id,
+        "user_id": factory.user(a, Role.REVIEWER).id,
+        "batch_id": "00000000-0000-0000-0000-000000000000",
+        "token": "tidak-ada",
+    }
+    db.flush()
+    return w
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may pass the route's authorisation, and who must be refused."""
+
+    allowed: tuple[str, ...] = ()
+    denied: tuple[str, ...] = ()
+    public: bool = False
+    params: Callable[[World], dict[str, Any]] = lambda w: {}
+
+
+STAFF_DENIED = ("juri", "operator", "verifikator")
+OWN_BODY = lambda w: {"body_id": w.ids["body_id"]}  # noqa: E731
+USER = lambda w: {"user_id": w.ids["user_id"]}  # noqa: E731
+
+POLICY: dict[tuple[str, str], Rule] = {
+    ("GET", "/"): Rule(public=True),
+    ("GET", "/healthz"): Rule(public=True),
+    ("GET", "/masuk"): Rule(public=True),
+    ("POST", "/masuk"): Rule(public=True),
+    ("POST", "/keluar"): Rule(public=True),
+    ("GET", "/lupa-sandi"): Rule(public=True),
+    ("POST", "/lupa-sandi"): Rule(public=True),
+    ("GET", "/atur-sandi/{token}"): Rule(public=True, params=lambda w: {"token": "x"}),
+    ("POST", "/atur-sandi/{token}"): Rule(public=True, params=lambda w: {"token": "x"}),
+    ("GET", "/beranda"): Rule(allowed=("sekretariat", "operator", "juri", "admin")),
+    ("GET", "/akun"): Rule(allowed=("sekretariat", "operator", "admin")),
+    ("POST", "/akun/kata-sandi"): Rule(allowed=("sekretariat", "operator")),
+    ("POST", "/akun/token-api"): Rule(allowed=("sekretariat", "operator")),
+    ("POST", "/akun/token-api/{token_id}/cabut"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "juri"),
+        params=lambda w: {"token_id": w.ids["token_id"]},
+    ),
+    ("POST", "/akun/komisi"): Rule(allowed=("sekretariat",)),
+    ("GET", "/api/v1/me"): Rule(allowed=("sekretariat", "operator", "admin")),
+    ("GET", "/pengguna"): Rule(allowed=("sekretariat",), denied=(*STAFF_DENIED, "komisioner")),
+    ("POST", "/pengguna"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("POST", "/pengguna/peran/{grant_id}/cabut"): Rule(
+        allowed=("sekretariat",),
+        denied=(*STAFF_DENIED, "outsider"),
+        params=lambda w: {"grant_id": w.ids["grant_id"]},
+    ),
+    ("POST", "/pengguna/{user_id}/nonaktifkan"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider"), params=USER
+    ),
+    ("POST", "/pengguna/{user_id}/aktifkan"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider"), params=USER
+    ),
+    ("GET", "/badan-publik"): Rule(allowed=("sekretariat", "komisioner"), denied=STAFF_DENIED),
+    ("GET", "/badan-publik/baru"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("POST", "/badan-publik/baru"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("GET", "/badan-publik/impor"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("POST", "/badan-publik/impor"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("POST", "/badan-publik/impor/{batch_id}/terapkan"): Rule(
+        denied=STAFF_DENIED, params=lambda w: {"batch_id": w.ids["batch_id"]}
+    ),
+    ("POST", "/badan-publik/ekspor"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("GET", "/badan-publik/{body_id}"): Rule(
+        allowed=("sekretariat", "komisioner", "operator"),
+        denied=("outsider", "juri", "verifikator"),
+        params=OWN_BODY,
+    ),
+    ("GET", "/badan-publik/{body_id}/ubah"): Rule(
+        allowed=("sekretariat", "operator"),
+        denied=("outsider", "juri", "komisioner"),
+        params=OWN_BODY,
+    ),
+    ("POST", "/badan-publik/{body_id}/ubah"): Rule(
+        allowed=("sekretariat", "operator"),
+        denied=("outsider", "juri", "komisioner"),
+        params=OWN_BODY,
+    ),
+    ("POST", "/badan-publik/{body_id}/alihkan-akun"): Rule(
+        denied=("outsider", "juri", "operator", "komisioner"), params=OWN_BODY
+    ),
+    ("GET", "/api/v1/bodies"): Rule(allowed=("sekretariat", "komisioner"), denied=STAFF_DENIED),
+    ("POST", "/api/v1/bodies"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
+    ("GET", "/api/v1/bodies/{body_id}"): Rule(
+        allowed=("sekretariat", "operator"), denied=("outsider", "juri"), params=OWN_BODY
+    ),
+    ("PATCH", "/api/v1/bodies/{body_id}"): Rule(
+        allowed=("sekretariat", "operator"),
+        denied=("outsider", "juri", "komisioner"),
+        params=OWN_BODY,
+    ),
+    ("GET", "/admin/komisi"): Rule(allowed=("admin",), denied=("sekretariat", "operator")),
+    ("POST", "/admin/komisi"): Rule(allowed=("admin",), denied=("sekretariat", "operator")),
+    ("GET", "/pekerjaan/{job_id}"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "juri", "operator"),
+        params=lambda w: {"job_id": w.ids["job_id"]},
+    ),
+    ("GET", "/pekerjaan/{job_id}/status"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "juri"),
+        params=lambda w: {"job_id": w.ids["job_id"]},
+    ),
+    ("GET", "/pekerjaan/{job_id}/unduh"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "juri"),
+        params=lambda w: {"job_id": w.ids["job_id"]},
+    ),
+    ("GET", "/api/v1/jobs/{job_id}"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "juri"),
+        params=lambda w: {"job_id": w.ids["job_id"]},
+    ),
+}
+
+EXEMPT_PREFIXES = ("/static", "/openapi.json", "/api/docs")
+
+
+def _walk(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out.extend((m, prefix + route.path) for m in sorted(route.methods - {"HEAD"}))
+        elif hasattr(route, "original_router"):  # FastAPI keeps included routers lazily
+            out.extend(_walk(route.original_router.routes, prefix + route.include_context.prefix))
+    return out
+
+
+def app_routes() -> list[tuple[str, str]]:
+    from app.main import create_app
+
+    return _walk(create_app().routes)
+
+
+ROUTES = app_routes()
+
+
+def test_every_route_has_an_access_rule() -> None:
+    missing = [r for r in ROUTES if r not in POLICY and not r[1].startswith(EXEMPT_PREFIXES)]
+    assert not missing, f"routes without an access rule in {__file__}: {missing}"
+    stale = [r for r in POLICY if r not in ROUTES]
+    assert not stale, f"access rules for routes that no longer exist: {stale}"
+
+
+def _call(client: TestClient, method: str, path: str) -> int:
+    headers = {"X-CSRF-Token": CSRF}
+    if method == "GET":
+        return client.get(path).status_code
+    if path.startswith("/api/"):
+        return client.request(method, path, json={}, headers=headers).status_code
+    return client.request(method, path, data={"csrf_token": CSRF}).status_code
+
+
+@pytest.mark.parametrize(("method", "path"), [r for r in POLICY if not POLICY[r].public])
+def test_anonymous_visitors_are_asked_to_log_in(
+    client: TestClient, factory: Factory, db: Session, method: str, path: str
+) -> None:
+    w = build_world(factory, db)
+    set_cookie(client, "monev_csrf", CSRF)
+    status = _call(client, method, path.format(**POLICY[(method, path)].params(w)))
+    assert status in (303, 401), status
+
+
+@pytest.mark.parametrize(("method", "path"), list(POLICY))
+def test_owners_pass_and_others_are_refused(
+    client: TestClient, factory: Factory, db: Session, method: str, path: str
+) -> None:
+    rule = POLICY[(method, path)]
+    w = build_world(factory, db)
+    url = path.format(**rule.params(w))
+    for persona in rule.allowed:
+        login(client, db, w.users[persona])
+        status = _call(client, method, url)
+        assert status not in (401, 403, 404), (persona, status)
+    for persona in rule.denied:
+        login(client, db, w.users[persona])
+        status = _call(client, method, url)
+        assert status in (403, 404), (persona, status)
