@@ -28,8 +28,7 @@ def kinds() -> Any:
 
 
 def _run(db: Session, kind: str) -> Job:
-    job = start_job(db, kind=kind, title="uji", params={}, organisation_id=None,
-                    created_by_id=None)
+    job = start_job(db, kind=kind, title="uji", params={}, organisation_id=None, created_by_id=None)
     db.flush()
     run_job(job.id)
     db.expire_all()
@@ -58,9 +57,7 @@ def test_a_domain_error_fails_the_job_with_its_message(db: Session, kinds: Any) 
     assert job.status == "failed" and job.message == "Data tidak lengkap."
 
 
-def test_an_unexpected_error_fails_the_job_without_leaking_details(
-    db: Session, kinds: Any
-) -> None:
+def test_an_unexpected_error_fails_the_job_without_leaking_details(db: Session, kinds: Any) -> None:
     def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
         raise RuntimeError("rahasia internal")
 
@@ -94,8 +91,14 @@ def test_jobs_are_visible_to_their_starter_and_the_sekretariat_only(
 ) -> None:
     org = factory.commission()
     starter = factory.user(org, Role.VERIFIKATOR)
-    job = start_job(db, kind="bodies.export", title="x", params={}, organisation_id=org.id,
-                    created_by_id=starter.id)
+    job = start_job(
+        db,
+        kind="bodies.export",
+        title="x",
+        params={},
+        organisation_id=org.id,
+        created_by_id=starter.id,
+    )
     assert get_job_for_actor(db, factory.actor(starter), job.id)
     assert get_job_for_actor(db, factory.actor(factory.user(org, Role.SEKRETARIAT)), job.id)
     with pytest.raises(NotFound):

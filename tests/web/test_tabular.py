@@ -7,8 +7,9 @@ from app.imports.tabular import escape_formula, read_table
 def test_semicolon_csv_with_bom_and_blank_lines_is_read() -> None:
     data = "\ufeffName;Category\nKota A;pemkab_pemkot\n;\n".encode()
     t = read_table("x.csv", data, required=["name", "category"])
-    assert t.headers == ["name", "category"] and t.rows == [(2, {"name": "Kota A",
-                                                                 "category": "pemkab_pemkot"})]
+    assert t.headers == ["name", "category"] and t.rows == [
+        (2, {"name": "Kota A", "category": "pemkab_pemkot"})
+    ]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,9 @@ def test_xlsx_row_limit_and_header_only() -> None:
         read_table("x.xlsx", buf2.getvalue(), required=["name"])
 
 
-@pytest.mark.parametrize(("value", "out"), [("=1+1", "'=1+1"), ("+62", "'+62"), ("-", "'-"),
-                                            ("@x", "'@x"), ("Kota", "Kota"), (5, 5)])
+@pytest.mark.parametrize(
+    ("value", "out"),
+    [("=1+1", "'=1+1"), ("+62", "'+62"), ("-", "'-"), ("@x", "'@x"), ("Kota", "Kota"), (5, 5)],
+)
 def test_exported_cells_cannot_become_formulas(value: object, out: object) -> None:
     assert escape_formula(value) == out
