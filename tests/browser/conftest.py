@@ -1,0 +1,204 @@
+"""Browser journeys: a real server process on its own SQLite database, driven by Debian's Chromium.
+
+Every page visited fails the test on a console error or a failed request, is screenshotted under
+`var/e2e/`, and is checked with axe-core (no serious or critical violations).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.config import PROJECT_ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+AXE = (PROJECT_ROOT / "tests" / "assets" / "axe.min.js").read_text(encoding="utf-8")
+SHOTS = PROJECT_ROOT / "var" / "e2e"
+DEMO_PASSWORD = "monev-demo-2025"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real uvicorn process with a migrated, demo-seeded SQLite database of its own."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: ./scripts/test installs Debian's chromium package")
+    root = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": f"sqlite:///{root / 'e2e.db'}",
+        "VAR_DIR": str(root / "var"),
+        "HUEY_IMMEDIATE": "1",
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "DEMO_PASSWORD": DEMO_PASSWORD,
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "alembic"), "upgrade", "head"], env=env, check=True,
+                   cwd=PROJECT_ROOT, capture_output=True)
+    subprocess.run([str(bin_dir / "monev"), "seed-demo"], env=env, check=True,
+                   cwd=PROJECT_ROOT, capture_output=True)
+    log = (root / "server.log").open("w")
+    proc = subprocess.Popen(
+        [str(bin_dir / "uvicorn"), "app.main:create_app", "--factory", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the server did not start: " + (root / "server.log").read_text())
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Journey:
+    """A browser tab that records problems and checks every page it visits."""
+
+    def __init__(self, page: Any, base: str, name: str) -> None:
+        self.page = page
+        self.base = base
+        self.name = name
+        self.step = 0
+        self.problems: list[str] = []
+        self.expected_status: set[int] = set()
+        self.expected_urls: set[str] = set()
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
+        page.on("requestfailed", lambda req: self.problems.append(
+            f"request failed: {req.method} {req.url} {req.failure}"))
+        page.on("response", self._response)
+
+    def _console(self, msg: Any) -> None:
+        if msg.type != "error":
+            return
+        # Chromium logs every 4xx document as "Failed to load resource"; a page we expect to
+        # answer with an error status (a form shown again with its errors) is not a problem.
+        url = (msg.location or {}).get("url", "")
+        if msg.text.startswith("Failed to load resource") and url in self.expected_urls:
+            return
+        self.problems.append(f"console error: {msg.text} ({url})")
+
+    def _response(self, resp: Any) -> None:
+        if resp.status < 400:
+            return
+        if resp.request.resource_type == "document" and resp.status in self.expected_status:
+            self.expected_urls.add(resp.url)
+            return
+        self.problems.append(f"HTTP {resp.status} for {resp.request.method} {resp.url}")
+
+    @contextmanager
+    def expecting(self, *statuses: int) -> Iterator[None]:
+        """The next page(s) answer with one of `statuses` on purpose (e.g. a form with errors)."""
+        self.expected_status = set(statuses)
+        try:
+            yield
+        finally:
+            self.page.wait_for_load_state("networkidle")
+            self.expected_status = set()
+
+    def goto(self, path: str) -> Any:
+        resp = self.page.goto(self.base + path)
+        self.check(path)
+        return resp
+
+    def check(self, label: str) -> None:
+        """Screenshot the page, then fail on serious accessibility problems."""
+        self.page.wait_for_load_state("networkidle")
+        self.step += 1
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        slug = "".join(c if c.isalnum() else "-" for c in label).strip("-")[:60] or "halaman"
+        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{slug}.png"),
+                             full_page=True)
+        assert self.page.title(), f"page without a title: {label}"
+        self.page.evaluate(AXE)
+        result = self.page.evaluate(
+            "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+            " return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')"
+            ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
+        )
+        assert not result, f"accessibility problems on {label}: {json.dumps(result, indent=1)}"
+
+    def login(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        self.goto("/masuk")
+        self.page.fill("#f-email", email)
+        self.page.fill("#f-password", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url("**/beranda")
+        self.check("beranda")
+
+    def logout(self) -> None:
+        self.page.click("nav form[action='/keluar'] button")
+        self.page.wait_for_url("**/masuk")
+
+
+@pytest.fixture
+def journey(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Journey]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    j = Journey(context.new_page(), server, request.node.name)
+    yield j
+    context.close()
+    assert not j.problems, "\n".join(j.problems)
+
+
+@pytest.fixture
+def phone(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Journey]:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID",
+                                  is_mobile=True, has_touch=True)
+    j = Journey(context.new_page(), server, request.node.name + "-360")
+    yield j
+    context.close()
+    assert not j.problems, "\n".join(j.problems)
