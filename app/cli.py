@@ -246,3 +246,55 @@ def audit_verify() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("backup")
+@click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+def backup(archive: Path) -> None:
+    """Cadangkan basis data dan berkas (data dukung, piagam) ke satu arsip .tar.gz."""
+    from app.config import get_settings
+    from app.ops.backup import BackupError, create_backup
+
+    s = get_settings()
+    try:
+        report = create_backup(s.effective_database_url, s.var_dir, archive)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    click.echo(
+        f"Cadangan {report.database} dengan {report.files} berkas: {report.archive} "
+        f"({report.bytes} byte)."
+    )
+
+
+@main.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(archive: Path) -> None:
+    """Pulihkan arsip cadangan ke instalasi kosong (basis data dan folder berkas)."""
+    from app.config import get_settings
+    from app.ops.backup import BackupError, restore_backup
+
+    s = get_settings()
+    try:
+        report = restore_backup(archive, s.effective_database_url, s.var_dir)
+    except BackupError as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"Dipulihkan: basis data {report.database} dan {report.files} berkas.")
+
+
+@main.command("erase-user")
+@click.option("--email", required=True)
+def erase_user(email: str) -> None:
+    """Pseudonimkan data pribadi seseorang atas permintaan (UU 27/2022); riwayat tetap utuh."""
+    from app.accounts import service
+    from app.accounts.rules import Actor
+
+    with _Tx() as db:
+        user = service.get_user_by_email(db, email)
+        if user is None:
+            _fail("pengguna tidak ditemukan.")
+            return
+        operator = Actor(user_id=0, email="", full_name="cli", is_admin=True)
+        service.erase_personal_data(db, operator, user)
+        click.echo(f"Data pribadi pengguna #{user.id} telah dipseudonimkan.")

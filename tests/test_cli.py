@@ -140,7 +140,37 @@ def test_audit_verify_reports_an_intact_and_a_broken_chain(run, db: Session) -> 
     db.flush()
     code, out = run("audit", "verify")
     assert code == 0 and "utuh" in out
+    from tests.audit.test_chain import bypass_guard
+
+    bypass_guard(db)
     db.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(action="b"))
     db.flush()
     code, out = run("audit", "verify")
     assert code == 2 and f"#{ev.id}" in out
+
+
+def test_erase_user_pseudonymises_and_keeps_the_chain(run, db: Session) -> None:  # type: ignore[no-untyped-def]
+    from app.audit.service import verify_chain
+
+    run(
+        "create-user",
+        "--email",
+        "pribadi@kota.go.id",
+        "--name",
+        "Siti Aminah",
+        "--password",
+        "kata-sandi-panjang",
+    )
+    code, out = run("erase-user", "--email", "pribadi@kota.go.id")
+    assert code == 0, out
+    assert service.get_user_by_email(db, "pribadi@kota.go.id") is None
+    assert "Siti Aminah" not in str([u.full_name for u in db.scalars(select(service.User))])
+    assert verify_chain(db).ok
+    assert run("erase-user", "--email", "pribadi@kota.go.id")[0] == 1
+
+
+def test_backup_and_restore_commands_report_problems(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"bukan")
+    code, out = run("restore", str(junk))
+    assert code == 1 and "tidak dapat dibaca" in out

@@ -669,3 +669,33 @@ def revoke_org_grant(db: Session, actor: Actor, grant_id: int) -> RoleGrant:
         raise NotFound("Peran tidak ditemukan.")
     revoke_grant(db, grant, actor_user_id=actor.user_id)
     return grant
+
+
+def erase_personal_data(db: Session, actor: Actor, user: User) -> None:
+    """Pseudonymise a person on request (UU 27/2022): name, e-mail and phone are replaced.
+
+    Audit records refer to people by id only, so the hash chain stays intact; the account is
+    switched off and its sessions and tokens end.
+    """
+    if not actor.is_admin:
+        raise Forbidden("Hanya admin platform yang dapat menghapus data pribadi.")
+    user.full_name = f"Pengguna terhapus #{user.id}"
+    user.email = f"terhapus-{user.id}@invalid.invalid"
+    user.phone = ""
+    user.password_hash = None
+    user.is_active = False
+    db.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    db.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
+    db.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    record(
+        db,
+        actor_user_id=actor.user_id or None,
+        organisation_id=None,
+        action="user.erased",
+        object_type="user",
+        object_id=user.id,
+    )

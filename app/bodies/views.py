@@ -54,6 +54,7 @@ def bodies_list(
     db: Session = Depends(get_db),
 ) -> Response:
     result = service.list_bodies(db, actor, q=q, category=kategori, page=page)
+    cats = categories(db, actor.organisation_id or 0)
     return render(
         request,
         "bodies/list.html",
@@ -61,7 +62,8 @@ def bodies_list(
             "page": result,
             "q": q,
             "kategori": kategori,
-            "categories": categories(db, actor.organisation_id or 0),
+            "categories": cats,
+            "category_names": {c.code: c.name for c in cats},
         },
     )
 
@@ -179,6 +181,9 @@ def bodies_detail(
             "units": service.units_of(db, body),
             "operators": service.operators_of(db, body),
             "staff": service.can_see_registry(actor),
+            "category_name": {c.code: c.name for c in categories(db, body.organisation_id)}.get(
+                body.default_category_code or "", "—"
+            ),
         },
     )
 

@@ -1,10 +1,18 @@
+import pytest
 from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.audit.rules import GENESIS
 from app.audit.service import record, timeline, verify_chain
 from tests.factories import Factory
+
+
+def bypass_guard(db: Session) -> None:
+    """Act as an attacker with superuser rights who switches the append-only trigger off."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL session_replication_role = replica"))
 
 
 def test_records_chain_to_each_other_and_verify(db: Session) -> None:
@@ -62,6 +70,7 @@ def test_verification_finds_the_first_rewritten_record(db: Session, factory: Fac
         object_id=2,
         after={"score": "93.00"},
     )
+    bypass_guard(db)
     db.execute(
         update(AuditEvent)
         .where(AuditEvent.id == ev.id)
@@ -81,6 +90,22 @@ def test_verification_finds_a_deleted_record(db: Session) -> None:
     last = record(
         db, actor_user_id=None, organisation_id=None, action="c", object_type="x", object_id=3
     )
+    bypass_guard(db)
     db.execute(text("DELETE FROM audit_events WHERE id = :i"), {"i": mid.id})
     db.expire_all()
     assert verify_chain(db).broken_at == last.id
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events", "TRUNCATE audit_events"],
+)
+def test_postgresql_refuses_to_rewrite_the_audit_trail(db: Session, statement: str) -> None:
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL")
+    record(db, actor_user_id=None, organisation_id=None, action="a", object_type="x", object_id=9)
+    db.flush()
+    nested = db.begin_nested()
+    with pytest.raises(DBAPIError, match="append-only"):
+        db.execute(text(statement))
+    nested.rollback()

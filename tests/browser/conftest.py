@@ -67,15 +67,35 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     env.pop("TEST_DATABASE_URL", None)
     bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "alembic"), "upgrade", "head"], env=env, check=True,
-                   cwd=PROJECT_ROOT, capture_output=True)
-    subprocess.run([str(bin_dir / "monev"), "seed-demo"], env=env, check=True,
-                   cwd=PROJECT_ROOT, capture_output=True)
+    subprocess.run(
+        [str(bin_dir / "alembic"), "upgrade", "head"],
+        env=env,
+        check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+    )
+    subprocess.run(
+        [str(bin_dir / "monev"), "seed-demo"],
+        env=env,
+        check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+    )
     log = (root / "server.log").open("w")
     proc = subprocess.Popen(
-        [str(bin_dir / "uvicorn"), "app.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port)],
-        env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(bin_dir / "uvicorn"),
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -117,8 +137,12 @@ class Journey:
         self.expected_urls: set[str] = set()
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("requestfailed", lambda req: self.problems.append(
-            f"request failed: {req.method} {req.url} {req.failure}"))
+        page.on(
+            "requestfailed",
+            lambda req: self.problems.append(
+                f"request failed: {req.method} {req.url} {req.failure}"
+            ),
+        )
         page.on("response", self._response)
 
     def _console(self, msg: Any) -> None:
@@ -160,8 +184,9 @@ class Journey:
         self.step += 1
         SHOTS.mkdir(parents=True, exist_ok=True)
         slug = "".join(c if c.isalnum() else "-" for c in label).strip("-")[:60] or "halaman"
-        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{slug}.png"),
-                             full_page=True)
+        self.page.screenshot(
+            path=str(SHOTS / f"{self.name}-{self.step:02d}-{slug}.png"), full_page=True
+        )
         assert self.page.title(), f"page without a title: {label}"
         self.page.evaluate(AXE)
         result = self.page.evaluate(
@@ -196,8 +221,9 @@ def journey(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterat
 
 @pytest.fixture
 def phone(browser: Any, server: str, request: pytest.FixtureRequest) -> Iterator[Journey]:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="id-ID",
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
+    )
     j = Journey(context.new_page(), server, request.node.name + "-360")
     yield j
     context.close()
