@@ -27,6 +27,12 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
 
 class RoleGrant(Base):
@@ -62,6 +68,7 @@ class UserSession(Base):
     expires_at: Mapped[datetime]
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    needs_second_factor: Mapped[bool] = mapped_column(default=False)
 
 
 class ApiToken(Base):

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import delete, func, select, update
@@ -390,6 +391,7 @@ def start_session(
     )
     actor = build_actor(db, user, None)
     sess.organisation_id = actor.organisation_id
+    sess.needs_second_factor = user.has_second_factor
     db.add(sess)
     user.last_login_at = now
     db.flush()
@@ -699,3 +701,74 @@ def erase_personal_data(db: Session, actor: Actor, user: User) -> None:
         object_type="user",
         object_id=user.id,
     )
+
+
+# --- second factor (TOTP) ----------------------------------------------------------------------
+
+TOTP_ISSUER = "Monev KIP"
+
+
+def begin_totp_setup(db: Session, user: User) -> str:
+    """Give the user a new TOTP secret to scan; it works only once confirmed with a code."""
+    if user.has_second_factor:
+        raise ValidationFailed("Verifikasi dua langkah sudah aktif.")
+    user.totp_secret = pyotp.random_base32()
+    return totp_uri(user)
+
+
+def totp_uri(user: User) -> str:
+    assert user.totp_secret
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def _check_code(db: Session, user: User, code: str) -> None:
+    s = get_settings()
+    key = f"totp:{user.id}"
+    since = utcnow() - timedelta(minutes=s.login_window_minutes)
+    if _failures_since(db, key, since) >= s.login_max_failures_per_account:
+        raise TooManyRequests("Terlalu banyak kode yang salah. Coba lagi nanti.")
+    code = code.strip().replace(" ", "")
+    if not user.totp_secret or not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
+        db.add(LoginAttempt(key=key))
+        db.flush()
+        raise ValidationFailed(
+            "Kode verifikasi salah atau kedaluwarsa.", field_errors={"code": "Kode salah."}
+        )
+
+
+def confirm_totp(db: Session, user: User, code: str) -> None:
+    """Switch the second factor on after the user proved their app shows the right code."""
+    if not user.totp_secret:
+        raise ValidationFailed("Mulai pengaturan verifikasi dua langkah terlebih dahulu.")
+    _check_code(db, user, code)
+    user.totp_enabled_at = utcnow()
+    record(
+        db,
+        actor_user_id=user.id,
+        organisation_id=None,
+        action="user.totp_enabled",
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def disable_totp(db: Session, user: User, password: str) -> None:
+    if not user.password_hash or not password_hasher.verify(password, user.password_hash):
+        raise ValidationFailed("Kata sandi salah.", field_errors={"password": "Kata sandi salah."})
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    record(
+        db,
+        actor_user_id=user.id,
+        organisation_id=None,
+        action="user.totp_disabled",
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def complete_second_factor(db: Session, sess: UserSession, user: User, code: str) -> None:
+    """Finish a login that waits for the TOTP code."""
+    _check_code(db, user, code)
+    sess.needs_second_factor = False
+    db.execute(delete(LoginAttempt).where(LoginAttempt.key == f"totp:{user.id}"))

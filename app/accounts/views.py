@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts import service
-from app.accounts.models import UserSession
+from app.accounts.models import User, UserSession
 from app.accounts.rules import Actor
 from app.config import get_settings
-from app.errors import DomainError, TooManyRequests, ValidationFailed
+from app.errors import DomainError, Forbidden, TooManyRequests, ValidationFailed
 from app.orgs.service import get_organisation
 from app.web.deps import SESSION_COOKIE, client_ip, current_actor, get_db, load_actor
 from app.web.templating import redirect, render
 
 router = APIRouter()
+
+
+def _pending(request: Request) -> bool:
+    sess = getattr(request.state, "user_session", None)
+    return bool(sess and sess.needs_second_factor)
 
 
 def _safe_next(nxt: str) -> str:
@@ -28,6 +35,8 @@ def login_page(
 ) -> Response:
     if actor is not None:
         return redirect(_safe_next(next))
+    if _pending(request):
+        return redirect(f"/masuk/kode?next={quote(_safe_next(next))}")
     return render(request, "accounts/login.html", {"next": _safe_next(next)})
 
 
@@ -56,7 +65,10 @@ def login(
         user_agent=request.headers.get("user-agent", ""),
         old_token=request.cookies.get(SESSION_COOKIE),
     )
-    response = redirect(_safe_next(next), f"Selamat datang, {user.full_name}.")
+    if new.session.needs_second_factor:
+        response = redirect(f"/masuk/kode?next={quote(_safe_next(next))}")
+    else:
+        response = redirect(_safe_next(next), f"Selamat datang, {user.full_name}.")
     s = get_settings()
     response.set_cookie(
         SESSION_COOKIE,
@@ -231,3 +243,103 @@ def switch_org(
     if sess is not None:
         service.switch_organisation(db, sess, request.state.user, organisation_id)
     return redirect("/beranda", "Komisi aktif diganti.")
+
+
+@router.get("/masuk/kode", name="accounts.second_factor")
+def second_factor_page(
+    request: Request, next: str = "/beranda", actor: Actor | None = Depends(load_actor)
+) -> Response:
+    if actor is not None:
+        return redirect(_safe_next(next))
+    if not _pending(request):
+        return redirect("/masuk")
+    return render(request, "accounts/second_factor.html", {"next": _safe_next(next)})
+
+
+@router.post("/masuk/kode", name="accounts.second_factor_post")
+def second_factor(
+    request: Request,
+    code: str = Form(""),
+    next: str = Form("/beranda"),
+    actor: Actor | None = Depends(load_actor),
+    db: Session = Depends(get_db),
+) -> Response:
+    if not _pending(request):
+        return redirect("/masuk")
+    user = request.state.user
+    try:
+        service.complete_second_factor(db, request.state.user_session, user, code)
+    except (ValidationFailed, TooManyRequests) as exc:
+        return render(
+            request,
+            "accounts/second_factor.html",
+            {"next": _safe_next(next), "error": exc.message},
+            status_code=exc.status_code,
+        )
+    return redirect(_safe_next(next), f"Selamat datang, {user.full_name}.")
+
+
+@router.post("/akun/2fa/mulai", name="accounts.totp_begin")
+def totp_begin(
+    request: Request, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+) -> Response:
+    uri = service.begin_totp_setup(db, _browser_user(request))
+    return render(
+        request,
+        "accounts/profile.html",
+        {**_profile_ctx(db, actor), "totp_uri": uri, "totp_secret": request.state.user.totp_secret},
+    )
+
+
+@router.post("/akun/2fa/aktifkan", name="accounts.totp_confirm")
+def totp_confirm(
+    request: Request,
+    code: str = Form(""),
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db),
+) -> Response:
+    user = _browser_user(request)
+    try:
+        service.confirm_totp(db, user, code)
+    except ValidationFailed as exc:
+        uri = service.totp_uri(user) if user.totp_secret else None
+        return render(
+            request,
+            "accounts/profile.html",
+            {
+                **_profile_ctx(db, actor),
+                "totp_uri": uri,
+                "totp_secret": user.totp_secret,
+                "totp_error": exc.message,
+            },
+            status_code=422,
+        )
+    return redirect(
+        "/akun", "Verifikasi dua langkah aktif. Kode dari aplikasi diminta setiap masuk."
+    )
+
+
+@router.post("/akun/2fa/matikan", name="accounts.totp_disable")
+def totp_disable(
+    request: Request,
+    password: str = Form(""),
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db),
+) -> Response:
+    try:
+        service.disable_totp(db, _browser_user(request), password)
+    except ValidationFailed as exc:
+        return render(
+            request,
+            "accounts/profile.html",
+            {**_profile_ctx(db, actor), "totp_error": exc.message},
+            status_code=422,
+        )
+    return redirect("/akun", "Verifikasi dua langkah dimatikan.")
+
+
+def _browser_user(request: Request) -> User:
+    user: User | None = getattr(request.state, "user", None)
+    if user is None:
+        raise Forbidden("Pengaturan ini hanya dari sesi peramban, bukan token API.")
+    return user

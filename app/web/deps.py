@@ -59,9 +59,10 @@ def load_actor(request: Request, db: Session = Depends(get_db)) -> Actor | None:
             found_s = accounts.resolve_session(db, token)
             if found_s is not None:
                 user, sess = found_s
-                actor = accounts.build_actor(db, user, sess.organisation_id)
                 request.state.user_session = sess
                 request.state.user = user
+                if not sess.needs_second_factor:
+                    actor = accounts.build_actor(db, user, sess.organisation_id)
     request.state.actor = actor
     org = db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
     request.state.organisation = OrgInfo.of(org) if org else None
