@@ -35,6 +35,7 @@ from app.cycles.rules import publish_round
 FRACTION_SCALE = 10_000
 SCORE_PLACES = 10
 _SCORE_FACTOR = 10**SCORE_PLACES
+_ZERO_SCORE = Decimal(0).scaleb(-SCORE_PLACES)
 YES = "Ya"
 NO = "Tidak"
 
@@ -123,7 +124,7 @@ class Item:
     def __post_init__(self) -> None:
         if self.weight <= 0:
             raise ValueError(f"item {self.code}: weight must be a positive integer")
-        if self.answer_type is AnswerType.CHOICE and not self.options:
+        if self.answer_type == AnswerType.CHOICE and not self.options:
             raise ValueError(f"item {self.code}: a choice item needs options")
         labels = [o.label for o in self.options]
         if len(set(labels)) != len(labels):
@@ -159,9 +160,9 @@ class Answer:
 
 
 def _declared_credit(item: Item, declared: str | None) -> int:
-    if item.answer_type is AnswerType.YES_NO:
+    if item.answer_type == AnswerType.YES_NO:
         return FRACTION_SCALE if declared == YES else 0
-    if item.answer_type is AnswerType.CHOICE:
+    if item.answer_type == AnswerType.CHOICE:
         return item.option_fraction(declared)
     return FRACTION_SCALE if declared is not None and declared.strip() else 0
 
@@ -173,12 +174,12 @@ def item_credit_scaled(item: Item, answer: Answer | None, basis: Basis = Basis.V
     if answer.item_code != item.code:
         raise ValueError(f"answer for {answer.item_code} scored against item {item.code}")
     declared = _declared_credit(item, answer.declared)
-    if basis is Basis.RAW:
+    if basis == Basis.RAW:
         return declared
-    if answer.verdict is Verdict.ACCEPTED:
+    if answer.verdict == Verdict.ACCEPTED:
         return declared
-    if answer.verdict is Verdict.ADJUSTED:
-        if item.answer_type is not AnswerType.CHOICE:
+    if answer.verdict == Verdict.ADJUSTED:
+        if item.answer_type != AnswerType.CHOICE:
             raise ValueError(f"item {item.code}: only choice items can be adjusted")
         return item.option_fraction(answer.verified_option)
     return 0
@@ -194,12 +195,12 @@ def answer_errors(item: Item, answer: Answer) -> list[str]:
         return ["Jawaban ini milik butir lain."]
     labels = {o.label: o.fraction_scaled for o in item.options}
     errors: list[str] = []
-    if item.answer_type is AnswerType.YES_NO and answer.declared not in (YES, NO, None):
+    if item.answer_type == AnswerType.YES_NO and answer.declared not in (YES, NO, None):
         errors.append("Jawaban harus Ya atau Tidak.")
-    if item.answer_type is AnswerType.CHOICE and answer.declared not in (*labels, None):
+    if item.answer_type == AnswerType.CHOICE and answer.declared not in (*labels, None):
         errors.append(f"Opsi {answer.declared!r} tidak dikenal pada butir {item.code}.")
-    if answer.verdict is Verdict.ADJUSTED:
-        if item.answer_type is not AnswerType.CHOICE:
+    if answer.verdict == Verdict.ADJUSTED:
+        if item.answer_type != AnswerType.CHOICE:
             errors.append("Hanya butir pilihan yang dapat disesuaikan; tolak jawaban ini.")
         elif answer.verified_option is None:
             errors.append("Pilih opsi hasil penyesuaian.")
@@ -260,40 +261,63 @@ class SaqScore:
 
 
 class _Combiner:
-    """Combines integer sums with indicator weights; built once per category for speed."""
+    """Combines one category's earned sums with the indicator weights (precomputed once)."""
 
-    __slots__ = ("_codes", "_ratios", "_weights")
+    __slots__ = ("_common", "_parts")
 
-    def __init__(self, indicators: Sequence[Indicator]) -> None:
+    def __init__(self, indicators: Sequence[Indicator], applicable: Mapping[str, int]) -> None:
         codes = [i.code for i in indicators]
         if len(set(codes)) != len(codes):
             raise ValueError("indicator codes must be unique")
-        self._codes = tuple(codes)
-        self._weights = tuple(i.weight for i in indicators)
-        self._ratios = tuple(i.weight.as_integer_ratio() for i in indicators)
-
-    def combine(self, sums: Mapping[str, tuple[int, int]]) -> SaqScore:
-        unknown = set(sums) - set(self._codes)
+        unknown = set(applicable) - set(codes)
         if unknown:
             raise ValueError(f"sums for unknown indicators: {sorted(unknown)}")
-        # Each indicator adds n·E / (d·S·W) (weight n/d, earned E, applicable W). The total is
-        # summed over a common denominator so it is exact before the single truncation.
-        parts: list[tuple[int, int]] = []
+        # Indicator i adds n·E / (d·S·W) (weight n/d, earned E, applicable weight W, S the
+        # fraction scale). Summing over the common denominator keeps the total exact until its
+        # single truncation.
+        rows = []
+        for indicator in indicators:
+            weight = applicable.get(indicator.code, 0)
+            if weight < 0:
+                raise ValueError(f"indicator {indicator.code}: impossible weight sum {weight}")
+            n, d = indicator.weight.as_integer_ratio()
+            rows.append((indicator, weight, n, d * FRACTION_SCALE * weight))
+        self._common = math.lcm(*(den for *_, den in rows if den)) if rows else 1
+        self._parts = tuple(
+            (
+                indicator.code,
+                indicator.weight,
+                weight,
+                weight * FRACTION_SCALE,
+                n * _SCORE_FACTOR,
+                den,
+                n * (self._common // den) if den else 0,
+            )
+            for indicator, weight, n, den in rows
+        )
+
+    def combine(self, earned: Mapping[str, int]) -> SaqScore:
+        total = 0
+        found = 0
         scores: list[IndicatorScore] = []
-        for code, weight, (n, d) in zip(self._codes, self._weights, self._ratios, strict=True):
-            earned, applicable = sums.get(code, (0, 0))
-            if applicable < 0 or earned < 0 or earned > applicable * FRACTION_SCALE:
-                raise ValueError(f"indicator {code}: impossible sums {earned}/{applicable}")
-            if applicable == 0:
-                score = ratio_to_score(0, 1)
+        for code, weight, applicable, limit, n_scaled, den, multiplier in self._parts:
+            value = earned.get(code)
+            if value is None:
+                value = 0
             else:
-                num, den = n * earned, d * FRACTION_SCALE * applicable
-                parts.append((num, den))
-                score = ratio_to_score(num, den)
-            scores.append(IndicatorScore(code, weight, earned, applicable, score))
-        common = math.lcm(*(den for _, den in parts)) if parts else 1
-        total_num = sum(num * (common // den) for num, den in parts)
-        return SaqScore(ratio_to_score(total_num, common), tuple(scores))
+                found += 1
+            if value < 0 or value > limit:
+                raise ValueError(f"indicator {code}: impossible sums {value}/{applicable}")
+            if den:
+                score = Decimal(n_scaled * value // den).scaleb(-SCORE_PLACES)
+                total += value * multiplier
+            else:
+                score = _ZERO_SCORE
+            scores.append(IndicatorScore(code, weight, value, applicable, score))
+        if found != len(earned):
+            unknown = sorted(set(earned) - {part[0] for part in self._parts})
+            raise ValueError(f"sums for unknown indicators: {unknown}")
+        return SaqScore(ratio_to_score(total, self._common), tuple(scores))
 
 
 def applicable_weights(items: Iterable[Item], category: str) -> dict[str, int]:
@@ -338,12 +362,14 @@ def combine_indicator_sums(
     indicators: Sequence[Indicator], sums: Iterable[IndicatorSums]
 ) -> SaqScore:
     """One body's SAQ from its per-indicator integer sums and the indicator weights."""
-    by_code: dict[str, tuple[int, int]] = {}
+    earned: dict[str, int] = {}
+    applicable: dict[str, int] = {}
     for s in sums:
-        if s.indicator_code in by_code:
+        if s.indicator_code in earned:
             raise ValueError(f"two sums for indicator {s.indicator_code}")
-        by_code[s.indicator_code] = (s.earned_scaled, s.applicable_weight)
-    return _Combiner(indicators).combine(by_code)
+        earned[s.indicator_code] = s.earned_scaled
+        applicable[s.indicator_code] = s.applicable_weight
+    return _Combiner(indicators, applicable).combine(earned)
 
 
 def score_saq(
@@ -411,7 +437,10 @@ def combine_grouped_sums(
     `SELECT body_id, indicator_code, SUM(weight * credit_scaled) … GROUP BY body_id,
     indicator_code`, restricted to items applying to each body's category.
     """
-    combiner = _Combiner(indicators)
+    combiners = {
+        category: _Combiner(indicators, applicable.get(category, {}))
+        for category in set(body_categories.values())
+    }
     earned_by_body: dict[int, dict[str, int]] = {body_id: {} for body_id in body_categories}
     for row in earned:
         per_body = earned_by_body.get(row.body_id)
@@ -420,16 +449,10 @@ def combine_grouped_sums(
         if row.indicator_code in per_body:
             raise ValueError(f"body {row.body_id}: two sums for {row.indicator_code}")
         per_body[row.indicator_code] = row.earned_scaled
-    results: dict[int, SaqScore] = {}
-    for body_id, category in body_categories.items():
-        weights = applicable.get(category, {})
-        per_body = earned_by_body[body_id]
-        missing = set(per_body) - set(weights)
-        if missing:
-            raise ValueError(f"body {body_id}: sums for indicators without items: {missing}")
-        sums = {code: (per_body.get(code, 0), weight) for code, weight in weights.items()}
-        results[body_id] = combiner.combine(sums)
-    return results
+    return {
+        body_id: combiners[category].combine(earned_by_body[body_id])
+        for body_id, category in body_categories.items()
+    }
 
 
 def questionnaire_errors(

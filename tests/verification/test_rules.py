@@ -459,7 +459,7 @@ def test_the_fast_path_gives_the_hand_computed_example() -> None:
     [
         ([EarnedSum(9, "1", 0)], "unknown body"),
         ([EarnedSum(1, "1", 0), EarnedSum(1, "1", 0)], "two sums"),
-        ([EarnedSum(1, "7", 0)], "without items"),
+        ([EarnedSum(1, "7", 0)], "unknown indicators"),
         ([EarnedSum(1, "1", 10**9)], "impossible"),
     ],
 )
