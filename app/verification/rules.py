@@ -417,7 +417,7 @@ def compare_raw_and_verified(
 
 @dataclass(frozen=True, slots=True)
 class EarnedSum:
-    """One row of the grouped ranking query: Σ item weight × answer credit_scaled."""
+    """One row of the grouped ranking query: Σ item weight × answer credit_scaled (an integer)."""
 
     body_id: int
     indicator_code: str
@@ -448,7 +448,8 @@ def combine_grouped_sums(
             raise ValueError(f"sums for unknown body {row.body_id}")
         if row.indicator_code in per_body:
             raise ValueError(f"body {row.body_id}: two sums for {row.indicator_code}")
-        per_body[row.indicator_code] = row.earned_scaled
+        # PostgreSQL's SUM over bigint returns numeric (a Decimal here): integral, so exact.
+        per_body[row.indicator_code] = int(row.earned_scaled)
     return {
         body_id: combiners[category].combine(earned_by_body[body_id])
         for body_id, category in body_categories.items()

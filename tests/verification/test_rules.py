@@ -454,6 +454,16 @@ def test_the_fast_path_gives_the_hand_computed_example() -> None:
     assert saqs[3].indicator("2").applicable_weight == 6
 
 
+def test_the_fast_path_takes_postgresql_numeric_sums_exactly() -> None:
+    bodies = {1: "pemkab_pemkot"}
+    applicable = {"pemkab_pemkot": applicable_weights(ITEMS, "pemkab_pemkot")}
+    sums = indicator_sums(ITEMS, ANSWERS, "pemkab_pemkot").values()
+    as_numeric = [EarnedSum(1, s.indicator_code, D(s.earned_scaled)) for s in sums]  # type: ignore[arg-type]
+    (saq,) = combine_grouped_sums(INDICATORS, applicable, bodies, as_numeric).values()
+    assert saq == score_saq(INDICATORS, ITEMS, ANSWERS, "pemkab_pemkot")
+    assert all(type(s.earned_scaled) is int for s in saq.indicators)
+
+
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
