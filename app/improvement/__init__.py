@@ -1,0 +1,1 @@
+"""The improvement loop: recommendations, carried-forward evidence and verifier calibration."""

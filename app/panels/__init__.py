@@ -1,0 +1,1 @@
+"""Presentation rounds (uji publik) and visitasi: panels, schedule, rubric and juror scoring."""

@@ -1,0 +1,1 @@
+"""Results: final scores, qualifications, ranking per category, awards, decrees and history."""

@@ -1,0 +1,1 @@
+"""Verification of SAQ answers: verdicts, scoring (pure rules), appeals and the shortlist."""
