@@ -27,7 +27,9 @@ def _bodies(db: Session, actor: Actor) -> list[Body]:
 
 @router.get("", name="users.list")
 def users_list(
-    request: Request, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     rows = service.list_org_users(db, actor)
     return render(
@@ -45,7 +47,7 @@ def users_invite(
     role: str = Form(""),
     body_id: str = Form(""),
     actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     try:
         service.invite_user(
@@ -76,7 +78,9 @@ def users_invite(
 
 @router.post("/peran/{grant_id}/cabut", name="users.revoke")
 def users_revoke(
-    grant_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    grant_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     service.revoke_org_grant(db, actor, grant_id)
     return redirect("/pengguna", "Peran dicabut.")
@@ -84,7 +88,7 @@ def users_revoke(
 
 @router.post("/{user_id}/nonaktifkan", name="users.deactivate")
 def users_deactivate(
-    user_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    user_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db, scope="function")
 ) -> Response:
     user = service.get_user_for_manager(db, actor, user_id)
     service.deactivate_user(db, actor, user)
@@ -93,7 +97,7 @@ def users_deactivate(
 
 @router.post("/{user_id}/aktifkan", name="users.reactivate")
 def users_reactivate(
-    user_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    user_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db, scope="function")
 ) -> Response:
     user = service.get_user_for_manager(db, actor, user_id)
     service.reactivate_user(db, actor, user)

@@ -46,7 +46,7 @@ def login(
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form("/beranda"),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     try:
         user = service.authenticate(db, email, password, client_ip(request))
@@ -83,7 +83,7 @@ def login(
 
 
 @router.post("/keluar", name="accounts.logout")
-def logout(request: Request, db: Session = Depends(get_db)) -> Response:
+def logout(request: Request, db: Session = Depends(get_db, scope="function")) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.end_session(db, token)
@@ -98,7 +98,9 @@ def forgot_page(request: Request) -> Response:
 
 
 @router.post("/lupa-sandi", name="accounts.forgot_post")
-def forgot(request: Request, email: str = Form(""), db: Session = Depends(get_db)) -> Response:
+def forgot(
+    request: Request, email: str = Form(""), db: Session = Depends(get_db, scope="function")
+) -> Response:
     service.request_password_reset(db, email)
     return redirect(
         "/masuk",
@@ -108,7 +110,9 @@ def forgot(request: Request, email: str = Form(""), db: Session = Depends(get_db
 
 
 @router.get("/atur-sandi/{token}", name="accounts.reset")
-def reset_page(request: Request, token: str, db: Session = Depends(get_db)) -> Response:
+def reset_page(
+    request: Request, token: str, db: Session = Depends(get_db, scope="function")
+) -> Response:
     valid = service.check_reset_token(db, token)
     return render(
         request,
@@ -124,7 +128,7 @@ def reset(
     token: str,
     password: str = Form(""),
     password2: str = Form(""),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     if password != password2:
         return render(
@@ -164,7 +168,9 @@ def _profile_ctx(db: Session, actor: Actor) -> dict[str, object]:
 
 @router.get("/akun", name="accounts.profile")
 def profile(
-    request: Request, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     return render(request, "accounts/profile.html", _profile_ctx(db, actor))
 
@@ -176,7 +182,7 @@ def change_password(
     password: str = Form(""),
     password2: str = Form(""),
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     user = request.state.user if hasattr(request.state, "user") else None
     errors: dict[str, str] = {}
@@ -206,7 +212,7 @@ def token_create(
     request: Request,
     name: str = Form(""),
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     try:
         tok, raw = service.create_api_token(db, actor, name)
@@ -226,7 +232,9 @@ def token_create(
 
 @router.post("/akun/token-api/{token_id}/cabut", name="accounts.token_revoke")
 def token_revoke(
-    token_id: int, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    token_id: int,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     service.revoke_api_token(db, actor, token_id)
     return redirect("/akun", "Token API telah dicabut.")
@@ -237,7 +245,7 @@ def switch_org(
     request: Request,
     organisation_id: int = Form(0),
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     sess: UserSession | None = getattr(request.state, "user_session", None)
     if sess is not None:
@@ -262,7 +270,7 @@ def second_factor(
     code: str = Form(""),
     next: str = Form("/beranda"),
     actor: Actor | None = Depends(load_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     if not _pending(request):
         return redirect("/masuk")
@@ -281,7 +289,9 @@ def second_factor(
 
 @router.post("/akun/2fa/mulai", name="accounts.totp_begin")
 def totp_begin(
-    request: Request, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     uri = service.begin_totp_setup(db, _browser_user(request))
     return render(
@@ -296,7 +306,7 @@ def totp_confirm(
     request: Request,
     code: str = Form(""),
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     user = _browser_user(request)
     try:
@@ -324,7 +334,7 @@ def totp_disable(
     request: Request,
     password: str = Form(""),
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     try:
         service.disable_totp(db, _browser_user(request), password)

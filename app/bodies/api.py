@@ -64,7 +64,7 @@ def list_bodies(
     page: int = Query(1, ge=1),
     per_page: int = Query(50, ge=1, le=200),
     actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> BodyPage:
     p = service.list_bodies(db, actor, q=q, category=category, page=page, per_page=per_page)
     return BodyPage(
@@ -77,7 +77,7 @@ def list_bodies(
 
 @router.get("/{body_id}", response_model=BodyOut)
 def get_body(
-    body_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    body_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db, scope="function")
 ) -> BodyOut:
     return BodyOut.model_validate(service.get_body_for_actor(db, actor, body_id))
 
@@ -86,7 +86,7 @@ def get_body(
 def create_body(
     payload: BodyIn,
     actor: Actor = Depends(role_actor(Role.SEKRETARIAT)),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> BodyOut:
     body = service.create_body(db, actor, _as_form(payload.model_dump()))
     return BodyOut.model_validate(body)
@@ -97,7 +97,7 @@ def patch_body(
     body_id: int,
     payload: BodyPatch,
     actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> BodyOut:
     body = service.get_body_for_actor(db, actor, body_id)
     service.update_body(db, actor, body, _as_form(payload.model_dump(exclude_unset=True)))

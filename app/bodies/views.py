@@ -51,7 +51,7 @@ def bodies_list(
     kategori: str = "",
     page: int = 1,
     actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     result = service.list_bodies(db, actor, q=q, category=kategori, page=page)
     cats = categories(db, actor.organisation_id or 0)
@@ -70,7 +70,9 @@ def bodies_list(
 
 @router.get("/baru", name="bodies.new")
 def bodies_new(
-    request: Request, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     if not actor.has(Role.SEKRETARIAT):
         service.create_body(db, actor, {})  # raises Forbidden with the reason
@@ -88,7 +90,9 @@ def bodies_new(
 
 @router.post("/baru", name="bodies.create")
 async def bodies_create(
-    request: Request, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     form = await request.form()
     data = {f: str(form.get(f, "")) for f in FORM_FIELDS}
@@ -115,7 +119,9 @@ async def bodies_create(
 
 @router.get("/impor", name="bodies.import")
 def bodies_import_page(
-    request: Request, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     accounts.require_sekretariat(actor)
     return render(request, "bodies/import.html", {"preview": None})
@@ -126,7 +132,7 @@ async def bodies_import_preview(
     request: Request,
     file: UploadFile | None = None,
     actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     accounts.require_sekretariat(actor)
     org = get_organisation(db, actor.organisation_id or 0)
@@ -146,14 +152,18 @@ async def bodies_import_preview(
 
 @router.post("/impor/{batch_id}/terapkan", name="bodies.import_apply")
 def bodies_import_apply(
-    batch_id: str, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    batch_id: str,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     n = service.apply_body_import(db, actor, batch_id)
     return redirect("/badan-publik", f"{n} baris badan publik diimpor.")
 
 
 @router.post("/ekspor", name="bodies.export")
-def bodies_export(actor: Actor = Depends(org_actor), db: Session = Depends(get_db)) -> Response:
+def bodies_export(
+    actor: Actor = Depends(org_actor), db: Session = Depends(get_db, scope="function")
+) -> Response:
     accounts.require_sekretariat(actor)
     job = start_job(
         db,
@@ -168,7 +178,10 @@ def bodies_export(actor: Actor = Depends(org_actor), db: Session = Depends(get_d
 
 @router.get("/{body_id}", name="bodies.detail")
 def bodies_detail(
-    request: Request, body_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    body_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     body = service.get_body_for_actor(db, actor, body_id)
     parent = db.get(Body, body.parent_id) if body.parent_id else None
@@ -190,7 +203,10 @@ def bodies_detail(
 
 @router.get("/{body_id}/ubah", name="bodies.edit")
 def bodies_edit(
-    request: Request, body_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    body_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     body = service.get_body_for_actor(db, actor, body_id)
     staff = actor.has(Role.SEKRETARIAT)
@@ -210,7 +226,10 @@ def bodies_edit(
 
 @router.post("/{body_id}/ubah", name="bodies.update")
 async def bodies_update(
-    request: Request, body_id: int, actor: Actor = Depends(org_actor), db: Session = Depends(get_db)
+    request: Request,
+    body_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     body = service.get_body_for_actor(db, actor, body_id)
     form = await request.form()
@@ -245,7 +264,7 @@ def bodies_handover(
     to_email: str = Form(""),
     to_full_name: str = Form(""),
     actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     body = service.get_body_for_actor(db, actor, body_id)
     from_user = db.get(User, from_user_id)

@@ -22,7 +22,7 @@ def job_page(
     request: Request,
     job_id: str,
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     job = get_job_for_actor(db, actor, job_id)
     return render(request, "jobs/detail.html", {"job": job})
@@ -33,7 +33,7 @@ def job_status(
     request: Request,
     job_id: str,
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     job = get_job_for_actor(db, actor, job_id)
     return render(request, "jobs/_status.html", {"job": job})
@@ -41,7 +41,9 @@ def job_status(
 
 @router.get("/pekerjaan/{job_id}/unduh", name="jobs.download")
 def job_download(
-    job_id: str, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    job_id: str,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     job = get_job_for_actor(db, actor, job_id)
     name = (job.result or {}).get("file")
@@ -70,7 +72,9 @@ class JobOut(BaseModel):
 
 @router.get("/api/v1/jobs/{job_id}", response_model=JobOut, tags=["jobs"])
 def job_api(
-    job_id: str, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    job_id: str,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> JobOut:
     job = get_job_for_actor(db, actor, job_id)
     return JobOut(

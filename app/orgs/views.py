@@ -23,7 +23,9 @@ def _require_admin(actor: Actor) -> None:
 
 @router.get("", name="orgs.list")
 def orgs_list(
-    request: Request, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     _require_admin(actor)
     return render(
@@ -40,7 +42,7 @@ def orgs_create(
     timezone: str = Form("Asia/Jakarta"),
     city: str = Form(""),
     actor: Actor = Depends(current_actor),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     _require_admin(actor)
     try:

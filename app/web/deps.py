@@ -40,7 +40,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def load_actor(request: Request, db: Session = Depends(get_db)) -> Actor | None:
+def load_actor(request: Request, db: Session = Depends(get_db, scope="function")) -> Actor | None:
     """Resolve the session cookie (pages) or bearer token (API) into an actor, once."""
     if hasattr(request.state, "actor"):
         return request.state.actor  # type: ignore[no-any-return]

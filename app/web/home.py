@@ -21,7 +21,9 @@ router = APIRouter()
 
 @router.get("/", name="home.landing")
 def landing(
-    request: Request, actor: Actor | None = Depends(load_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor | None = Depends(load_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     if actor is not None:
         return redirect("/beranda")
@@ -33,7 +35,9 @@ def landing(
 
 @router.get("/beranda", name="home.dashboard")
 def dashboard(
-    request: Request, actor: Actor = Depends(current_actor), db: Session = Depends(get_db)
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     ctx: dict[str, object] = {"sections": home_sections(actor)}
     if actor.organisation_id and actor.has(Role.SEKRETARIAT, Role.KOMISIONER):
@@ -70,7 +74,7 @@ def dashboard(
 
 
 @router.get("/healthz", name="health", include_in_schema=False)
-def healthz(db: Session = Depends(get_db)) -> Response:
+def healthz(db: Session = Depends(get_db, scope="function")) -> Response:
     try:
         db.execute(text("SELECT 1"))
     except Exception:

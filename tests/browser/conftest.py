@@ -7,11 +7,6 @@ Every page visited fails the test on a console error or a failed request, is scr
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +15,7 @@ from typing import Any
 import pytest
 
 from app.config import PROJECT_ROOT
+from tests.servers import Server, prepare_database, server_env
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,75 +39,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real uvicorn process with a migrated, demo-seeded SQLite database of its own."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: ./scripts/test installs Debian's chromium package")
     root = tmp_path_factory.mktemp("e2e")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "development",
-        "DATABASE_URL": f"sqlite:///{root / 'e2e.db'}",
-        "VAR_DIR": str(root / "var"),
-        "HUEY_IMMEDIATE": "1",
-        "BASE_URL": f"http://127.0.0.1:{port}",
-        "DEMO_PASSWORD": DEMO_PASSWORD,
-    }
-    env.pop("TEST_DATABASE_URL", None)
-    bin_dir = Path(sys.executable).parent
-    subprocess.run(
-        [str(bin_dir / "alembic"), "upgrade", "head"],
-        env=env,
-        check=True,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-    )
-    subprocess.run(
-        [str(bin_dir / "monev"), "seed-demo"],
-        env=env,
-        check=True,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-    )
-    log = (root / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(bin_dir / "uvicorn"),
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the server did not start: " + (root / "server.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    env = server_env(root, f"sqlite:///{root / 'e2e.db'}")
+    prepare_database(env)
+    srv = Server(env, root / "server.log")
+    yield srv.base
+    srv.stop()
 
 
 @pytest.fixture(scope="session")

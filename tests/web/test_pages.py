@@ -140,3 +140,16 @@ def test_dates_are_shown_in_indonesian_in_the_commission_time_zone() -> None:
     assert fmt.fmt_datetime(None) == "–" and fmt.fmt_date(None) == "–"
     assert fmt.fmt_int(1234567) == "1.234.567" and fmt.fmt_int(None) == "–"
     assert fmt.round_score(Decimal("89.995")) == Decimal("90.00")
+
+
+def test_every_session_dependency_commits_before_the_response_is_sent() -> None:
+    """`Depends(get_db)` without scope="function" commits after the response: a redirected
+    browser could then read the page before its own write is visible."""
+    from app.config import PROJECT_ROOT
+
+    offenders = [
+        str(p.relative_to(PROJECT_ROOT))
+        for p in (PROJECT_ROOT / "app").rglob("*.py")
+        if "Depends(get_db)" in p.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

@@ -1,0 +1,79 @@
+"""Real server processes for browser and multi-process tests (each on a database of its own)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from app.config import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(root: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": database_url,
+        "VAR_DIR": str(root / "var"),
+        "HUEY_IMMEDIATE": "1",
+        "DEMO_PASSWORD": "monev-demo-2025",
+        **extra,
+    }
+    env.pop("TEST_DATABASE_URL", None)
+    return env
+
+
+def prepare_database(env: dict[str, str], *, seed: bool = True) -> None:
+    """Migrate (and seed the demo into) the server's own database."""
+    subprocess.run([str(BIN / "alembic"), "upgrade", "head"], env=env, check=True,
+                   cwd=PROJECT_ROOT, capture_output=True)
+    if seed:
+        subprocess.run([str(BIN / "monev"), "seed-demo"], env=env, check=True,
+                       cwd=PROJECT_ROOT, capture_output=True)
+
+
+class Server:
+    """One uvicorn process; `stop()` ends it."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._log = log.open("w")
+        self.log_path = log
+        env = {**env, "BASE_URL": env.get("BASE_URL", self.base)}
+        self.proc = subprocess.Popen(
+            [str(BIN / "uvicorn"), "app.main:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            env=env, cwd=PROJECT_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not start:\n" + log.read_text())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
