@@ -94,10 +94,10 @@ class Factory:
     ) -> Cycle:
         """A cycle of `org`. `ready`: one target body per category, the small questionnaire
         and a schedule (SAQ open around `now` when `saq_open`, else starting in 5 days)."""
-        from app.cycles import schedule
+        from app.cycles import categories, schedule
         from app.cycles import service as cycles
         from app.cycles.access import system_actor
-        from app.questionnaires import service as questionnaires
+        from app.questionnaires import transfer
         from app.questionnaires.rules import NodeRow
 
         actor = system_actor(org.id)
@@ -110,11 +110,11 @@ class Factory:
         )
         if not ready:
             return cycle
-        for cat in cycles.categories_of(self.db, cycle):
+        for cat in categories.categories_of(self.db, cycle):
             body = self.body(org, category=cat.code)
-            cycles.set_target(self.db, actor, cycle, body_id=body.id, category_id=cat.id)
+            categories.set_target(self.db, actor, cycle, body_id=body.id, category_id=cat.id)
         rows = [NodeRow.from_mapping(i, r) for i, r in enumerate(_csv(SMALL_QUESTIONNAIRE), 2)]
-        questionnaires.import_rows(self.db, cycle, rows, name="Kuesioner uji", actor_user_id=None)
+        transfer.import_rows(self.db, cycle, rows, name="Kuesioner uji", actor_user_id=None)
         now = now or utcnow()
         day = timedelta(days=1)
         saq_start = now - day if saq_open else now + 5 * day

@@ -301,15 +301,32 @@ def _check_scope(r: NodeRow, codes: dict[str, NodeRow], category_codes: set[str]
             f"Kategori tidak dikenal: {', '.join(unknown)} (yang ada: {known}).",
         )
         return
-    parent = codes.get(r.parent) if r.parent else None
-    if scope and parent is not None:
-        parent_scope = parse_scope(parent.applies_to)
-        outside = [c for c in scope if parent_scope and c not in parent_scope]
+    if not scope:
+        return
+    ancestor, allowed = _ancestor_scope(r, codes)
+    if ancestor is not None and allowed is not None:
+        outside = [c for c in scope if c not in allowed]
         if outside:
             r.error(
                 "applies_to",
-                f"Berlaku untuk {', '.join(outside)} padahal induknya ({parent.code}) tidak.",
+                f"Berlaku untuk {', '.join(outside)} padahal induknya ({ancestor}) tidak.",
             )
+
+
+def _ancestor_scope(r: NodeRow, codes: dict[str, NodeRow]) -> tuple[str | None, set[str] | None]:
+    """The nearest restricted ancestor and where all ancestors together apply (None: all)."""
+    allowed: set[str] | None = None
+    nearest: str | None = None
+    seen: set[str] = {r.code}
+    node = codes.get(r.parent) if r.parent else None
+    while node is not None and node.code not in seen:
+        seen.add(node.code)
+        scope = parse_scope(node.applies_to)
+        if scope:
+            nearest = nearest or node.code
+            allowed = set(scope) if allowed is None else allowed & set(scope)
+        node = codes.get(node.parent) if node.parent else None
+    return nearest, allowed
 
 
 def _check_item(r: NodeRow) -> None:

@@ -1,4 +1,6 @@
-"""Use-cases of questionnaires: import and export, the browser editor, freezing and versions.
+"""Use-cases of questionnaires: loading, the per-body view, freezing and versions, naming.
+
+Import/export live in `transfer.py`, the browser editor in `editor.py`.
 
 Other domains call `questionnaire_for_body(db, cycle, body_id)` for the items a body answers
 (only those applying to its category) and `load_spec(db, questionnaire)` for the whole tree.
@@ -6,8 +8,6 @@ Other domains call `questionnaire_for_body(db, cycle, body_id)` for the items a 
 
 from __future__ import annotations
 
-import io
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,14 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
 from app.audit.service import record
-from app.config import get_settings
 from app.cycles.access import actor_id, get_cycle_for_actor, is_staff_of, require_manager
 from app.cycles.models import Cycle, CycleCategory
 from app.cycles.schedule import category_of_body, get_stage
 from app.db import utcnow
-from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from app.imports.models import ImportBatch
-from app.imports.tabular import escape_formula, read_table
+from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.questionnaires.models import (
     Indicator,
     Item,
@@ -33,21 +30,15 @@ from app.questionnaires.models import (
     QuestionnaireVersion,
 )
 from app.questionnaires.rules import (
-    COLUMNS,
-    KINDS,
-    REQUIRED_COLUMNS,
     IndicatorSpec,
     ItemSpec,
     NodeRow,
     QuestionnaireSpec,
-    check_rows,
     format_mb,
     format_options,
     format_scope,
     intersect_scopes,
     options_from_json,
-    options_to_json,
-    to_node,
 )
 
 Node = Indicator | ItemGroup | Item
@@ -323,7 +314,7 @@ def snapshot(tree: Tree) -> list[dict[str, Any]]:
     ]
 
 
-class _Change:
+class Change:
     """Wraps one change to a questionnaire: reason and baseline when frozen, version, audit."""
 
     def __init__(
@@ -385,10 +376,10 @@ class _Change:
         )
 
 
-# --- create, import, export --------------------------------------------------------------------
+# --- create, rename, delete --------------------------------------------------------------------
 
 
-def _check_name(db: Session, cycle: Cycle, name: str, *, exclude_id: int | None = None) -> str:
+def check_name(db: Session, cycle: Cycle, name: str, *, exclude_id: int | None = None) -> str:
     name = name.strip()
     if not name:
         raise ValidationFailed("Beri nama kuesioner.", field_errors={"name": "Wajib diisi."})
@@ -415,11 +406,11 @@ def create_questionnaire(db: Session, actor: Actor, cycle: Cycle, name: str) -> 
     """An empty questionnaire, to be built in the editor."""
     require_manager(actor, cycle)
     q = Questionnaire(
-        cycle_id=cycle.id, name=_check_name(db, cycle, name), created_by_id=actor_id(actor)
+        cycle_id=cycle.id, name=check_name(db, cycle, name), created_by_id=actor_id(actor)
     )
     db.add(q)
     db.flush()
-    _assign_unserved_categories(db, cycle, q)
+    assign_unserved_categories(db, cycle, q)
     record(
         db,
         actor_user_id=actor_id(actor),
@@ -436,7 +427,7 @@ def rename_questionnaire(db: Session, actor: Actor, q: Questionnaire, name: str)
     cycle = cycle_of(db, q)
     require_manager(actor, cycle)
     before = q.name
-    q.name = _check_name(db, cycle, name, exclude_id=q.id)
+    q.name = check_name(db, cycle, name, exclude_id=q.id)
     if before != q.name:
         record(
             db,
@@ -474,7 +465,7 @@ def delete_questionnaire(db: Session, actor: Actor, q: Questionnaire) -> None:
     db.flush()
 
 
-def _assign_unserved_categories(db: Session, cycle: Cycle, q: Questionnaire) -> None:
+def assign_unserved_categories(db: Session, cycle: Cycle, q: Questionnaire) -> None:
     """Categories without a questionnaire get this one (the usual single-questionnaire case)."""
     for cat in db.scalars(
         select(CycleCategory).where(
@@ -483,480 +474,6 @@ def _assign_unserved_categories(db: Session, cycle: Cycle, q: Questionnaire) -> 
     ):
         cat.questionnaire_id = q.id
     db.flush()
-
-
-@dataclass
-class ImportPreview:
-    batch_id: str | None
-    rows: list[NodeRow]
-    file_errors: list[str]
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for r in self.rows if r.errors)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.rows) and not self.error_count and not self.file_errors
-
-    def count(self, kind: str) -> int:
-        return sum(1 for r in self.rows if r.kind == kind)
-
-
-def read_rows(filename: str, data: bytes) -> list[NodeRow]:
-    """Parse a questionnaire CSV/XLSX into rows (the whole file is refused when unreadable)."""
-    s = get_settings()
-    if len(data) > s.max_import_bytes:
-        raise ValidationFailed(
-            f"Berkas terlalu besar (maks. {s.max_import_bytes // 1024 // 1024} MB)."
-        )
-    table = read_table(filename, data, required=REQUIRED_COLUMNS, max_rows=s.max_import_rows)
-    return [NodeRow.from_mapping(line, row) for line, row in table.rows]
-
-
-def check_import(db: Session, cycle: Cycle, rows: list[NodeRow]) -> list[str]:
-    codes = cycle_category_codes(db, cycle)
-    file_errors = check_rows(rows, codes)
-    if not codes:
-        file_errors.insert(0, "Siklus belum memiliki kategori: tambahkan kategori dulu.")
-    if not rows:
-        file_errors.insert(0, "Berkas tidak berisi baris kuesioner.")
-    return file_errors
-
-
-def preview_import(
-    db: Session, actor: Actor, cycle: Cycle, filename: str, data: bytes
-) -> ImportPreview:
-    """Check a questionnaire file; keep it for confirmation only when every row is valid."""
-    require_manager(actor, cycle)
-    rows = read_rows(filename, data)
-    file_errors = check_import(db, cycle, rows)
-    preview = ImportPreview(batch_id=None, rows=rows, file_errors=file_errors)
-    if preview.ok:
-        batch = ImportBatch(
-            id=str(uuid.uuid4()),
-            organisation_id=cycle.organisation_id,
-            created_by_id=actor_id(actor),
-            kind=f"questionnaire:{cycle.id}",
-            filename=filename[:255],
-            rows=[{"line": r.line, **r.as_mapping()} for r in rows],
-        )
-        db.add(batch)
-        db.flush()
-        preview.batch_id = batch.id
-    return preview
-
-
-def apply_import(
-    db: Session,
-    actor: Actor,
-    cycle: Cycle,
-    batch_id: str,
-    *,
-    name: str,
-    replace_id: int | None = None,
-) -> Questionnaire:
-    """Create (or replace, while not frozen) a questionnaire from a previewed, valid file."""
-    require_manager(actor, cycle)
-    batch = db.get(ImportBatch, batch_id)
-    if batch is None or batch.kind != f"questionnaire:{cycle.id}":
-        raise NotFound("Impor tidak ditemukan; unggah ulang berkasnya.")
-    if batch.applied_at is not None:
-        raise Conflict("Impor ini sudah diterapkan.")
-    rows = [NodeRow.from_mapping(int(r["line"]), r) for r in batch.rows]
-    if check_import(db, cycle, rows) or any(r.errors for r in rows):
-        raise ValidationFailed("Berkas tidak lagi cocok dengan kategori siklus; unggah ulang.")
-    replace = None
-    if replace_id is not None:
-        replace = db.get(Questionnaire, replace_id)
-        if replace is None or replace.cycle_id != cycle.id:
-            raise NotFound("Kuesioner yang akan diganti tidak ditemukan.")
-    q = import_rows(
-        db,
-        cycle,
-        rows,
-        name=name,
-        replace=replace,
-        actor_user_id=actor_id(actor),
-        filename=batch.filename,
-    )
-    batch.applied_at = utcnow()
-    return q
-
-
-def import_rows(
-    db: Session,
-    cycle: Cycle,
-    rows: list[NodeRow],
-    *,
-    name: str,
-    replace: Questionnaire | None = None,
-    actor_user_id: int | None,
-    filename: str = "",
-) -> Questionnaire:
-    """Store checked rows as a new questionnaire, or as the new content of an unfrozen one."""
-    if replace is not None:
-        if is_frozen(db, cycle):
-            raise InvalidTransition(
-                "Kuesioner sudah dibekukan (tahap SAQ telah dibuka): ubah butir satu per satu "
-                "di editor dengan alasan, agar jawaban yang ada tetap tersimpan."
-            )
-        q = replace
-        q.name = _check_name(db, cycle, name or q.name, exclude_id=q.id)
-        tree = load_tree(db, q)
-        for n in [*tree.items, *tree.groups, *tree.indicators]:
-            db.delete(n)
-        db.flush()
-    else:
-        q = Questionnaire(
-            cycle_id=cycle.id,
-            name=_check_name(db, cycle, name),
-            created_by_id=actor_user_id,
-        )
-        db.add(q)
-        db.flush()
-    q.source_filename = filename[:255]
-    q.updated_at = utcnow()
-    _write_nodes(db, q, rows)
-    _assign_unserved_categories(db, cycle, q)
-    record(
-        db,
-        actor_user_id=actor_user_id,
-        organisation_id=cycle.organisation_id,
-        action="questionnaire.imported",
-        object_type="questionnaire",
-        object_id=q.id,
-        after={
-            "name": q.name,
-            "file": filename,
-            "replaced": replace is not None,
-            "indicators": sum(1 for r in rows if r.kind == "indicator"),
-            "items": sum(1 for r in rows if r.kind == "item"),
-        },
-    )
-    return q
-
-
-def _write_nodes(db: Session, q: Questionnaire, rows: list[NodeRow]) -> None:
-    nodes = [to_node(r) for r in rows]
-    indicators: dict[str, Indicator] = {}
-    groups: dict[str, ItemGroup] = {}
-    for i, n in enumerate(nodes):
-        if n.kind == "indicator":
-            ind = Indicator(
-                questionnaire_id=q.id,
-                code=n.code,
-                name=n.text,
-                weight=n.weight or 0,
-                guidance=n.guidance,
-                category_codes=list(n.category_codes),
-                position=i,
-            )
-            db.add(ind)
-            indicators[n.code] = ind
-    db.flush()
-    pending = [(i, n) for i, n in enumerate(nodes) if n.kind == "group"]
-    while pending:
-        rest = []
-        for i, n in pending:
-            if n.parent in indicators:
-                ind_id, parent_gid = indicators[n.parent].id, None
-            elif n.parent in groups:
-                ind_id, parent_gid = groups[n.parent].indicator_id, groups[n.parent].id
-            else:
-                rest.append((i, n))
-                continue
-            g = ItemGroup(
-                questionnaire_id=q.id,
-                indicator_id=ind_id,
-                parent_group_id=parent_gid,
-                code=n.code,
-                title=n.text,
-                guidance=n.guidance,
-                category_codes=list(n.category_codes),
-                position=i,
-            )
-            db.add(g)
-            db.flush()
-            groups[n.code] = g
-        if len(rest) == len(pending):
-            raise ValidationFailed("Rantai induk kelompok tidak berujung di indikator.")
-        pending = rest
-    for i, n in enumerate(nodes):
-        if n.kind != "item":
-            continue
-        if n.parent in indicators:
-            ind_id, gid = indicators[n.parent].id, None
-        else:
-            ind_id, gid = groups[n.parent].indicator_id, groups[n.parent].id
-        item = Item(questionnaire_id=q.id, indicator_id=ind_id, group_id=gid, position=i)
-        _set_item(item, n)
-        db.add(item)
-    db.flush()
-
-
-def _set_item(item: Item, n: Any) -> None:
-    item.code = n.code
-    item.text = n.text
-    item.weight = n.weight or 0
-    item.answer_type = n.answer_type
-    item.options = options_to_json(n.options)
-    item.evidence_kind = n.evidence_kind
-    item.file_types = list(n.file_types)
-    item.max_file_bytes = n.max_file_bytes
-    item.max_files = n.max_files
-    item.guidance = n.guidance
-    item.keywords = list(n.keywords)
-    item.category_codes = list(n.category_codes)
-
-
-def export_xlsx(db: Session, q: Questionnaire) -> bytes:
-    """The questionnaire as an XLSX file in the import shape (it can be imported again)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "kuesioner"
-    ws.append(COLUMNS)
-    for r in to_rows(load_tree(db, q)):
-        values: list[Any] = [getattr(r, c) for c in COLUMNS]
-        for idx in (COLUMNS.index("weight"), COLUMNS.index("max_files")):
-            if values[idx]:
-                values[idx] = int(values[idx])
-        ws.append([escape_formula(v) for v in values])
-    for col, width in zip(
-        "ABCDEFGHIJKLMN", (10, 8, 10, 60, 7, 16, 30, 12, 12, 30, 50, 25, 10, 9), strict=True
-    ):
-        ws.column_dimensions[col].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def copy_questionnaire(
-    db: Session, source: Questionnaire, cycle: Cycle, *, actor_user_id: int | None
-) -> Questionnaire:
-    """Copy a questionnaire (without withdrawn items) into another cycle, unfrozen."""
-    rows = to_rows(load_tree(db, source))
-    q = Questionnaire(cycle_id=cycle.id, name=source.name, created_by_id=actor_user_id)
-    db.add(q)
-    db.flush()
-    _write_nodes(db, q, rows)
-    return q
-
-
-# --- the browser editor ------------------------------------------------------------------------
-
-
-def get_node(db: Session, q: Questionnaire, kind: str, node_id: int) -> Node:
-    node: Node | None
-    if kind == "indicator":
-        node = db.get(Indicator, node_id)
-    elif kind == "group":
-        node = db.get(ItemGroup, node_id)
-    elif kind == "item":
-        node = db.get(Item, node_id)
-    else:
-        node = None
-    if node is None or node.questionnaire_id != q.id:
-        raise NotFound("Bagian kuesioner tidak ditemukan.")
-    return node
-
-
-def node_form(db: Session, q: Questionnaire, node: Node) -> dict[str, str]:
-    """The form values of an existing node."""
-    return node_row(load_tree(db, q), node).as_mapping()
-
-
-def save_node(
-    db: Session,
-    actor: Actor,
-    q: Questionnaire,
-    kind: str,
-    data: dict[str, str],
-    *,
-    node_id: int | None = None,
-    reason: str = "",
-    now: datetime | None = None,
-) -> Node:
-    """Add or change one indicator, group or item; after the freeze this needs a reason,
-    creates a new version and keeps the item's id (answers stay attached)."""
-    if kind not in KINDS:
-        raise NotFound("Jenis bagian kuesioner tidak dikenal.")
-    change = _Change(db, actor, q, reason, now)
-    tree = load_tree(db, q)
-    node = get_node(db, q, kind, node_id) if node_id is not None else None
-    rows = to_rows(tree, include_removed=True)
-    before_rows = to_rows(tree, include_removed=True)
-    check_rows(before_rows, cycle_category_codes(db, change.cycle))
-    edited = NodeRow.from_mapping(0, {**data, "kind": kind})
-    if kind == "indicator":
-        edited.parent = ""
-    if node is not None:
-        old = node_row(tree, node)
-        idx = next(i for i, r in enumerate(rows) if r.code == old.code)
-        rows[idx] = edited
-        for r in rows:
-            if r.parent == old.code:
-                r.parent = edited.code
-        before = old.as_mapping()
-    else:
-        rows.append(edited)
-        before = None
-    check_rows(rows, cycle_category_codes(db, change.cycle))
-    if edited.errors:
-        raise ValidationFailed(
-            "Periksa kembali isian.", field_errors={f: m for f, m in reversed(edited.errors)}
-        )
-    old_msgs = {m for r in before_rows for m in r.messages}
-    broken = [m for r in rows if r is not edited for m in r.messages if m not in old_msgs]
-    if broken:
-        raise ValidationFailed("Perubahan ini membuat bagian lain tidak valid: " + " ".join(broken))
-    node = _store_node(db, q, tree, kind, edited, node)
-    after_tree = load_tree(db, q)
-    change.done(
-        "questionnaire.node_saved",
-        f"{KINDS[kind]} {edited.code} {'diubah' if before else 'ditambahkan'}",
-        before,
-        {"kind": kind, **node_row(after_tree, node).as_mapping()},
-    )
-    return node
-
-
-def _store_node(
-    db: Session, q: Questionnaire, tree: Tree, kind: str, row: NodeRow, node: Node | None
-) -> Node:
-    n = to_node(row)
-    positions = [x.position for x in tree.indicators]
-    positions += [x.position for x in tree.groups] + [x.position for x in tree.items]
-    position = max(positions, default=0) + 1
-    ind_by_code = {i.code: i for i in tree.indicators}
-    grp_by_code = {g.code: g for g in tree.groups}
-    parent_ind = ind_by_code.get(n.parent)
-    parent_grp = grp_by_code.get(n.parent)
-    ind_id = parent_ind.id if parent_ind else (parent_grp.indicator_id if parent_grp else 0)
-    if isinstance(node, Indicator) or (node is None and kind == "indicator"):
-        ind = (
-            node
-            if isinstance(node, Indicator)
-            else Indicator(questionnaire_id=q.id, position=position)
-        )
-        ind.code, ind.name, ind.weight = n.code, n.text, n.weight or 0
-        ind.guidance, ind.category_codes = n.guidance, list(n.category_codes)
-        db.add(ind)
-        db.flush()
-        return ind
-    if isinstance(node, ItemGroup) or (node is None and kind == "group"):
-        g = (
-            node
-            if isinstance(node, ItemGroup)
-            else ItemGroup(questionnaire_id=q.id, position=position)
-        )
-        g.code, g.title, g.guidance = n.code, n.text, n.guidance
-        g.category_codes = list(n.category_codes)
-        g.indicator_id = ind_id
-        g.parent_group_id = parent_grp.id if parent_grp else None
-        db.add(g)
-        db.flush()
-        _reindex(db, q)
-        return g
-    item = node if isinstance(node, Item) else Item(questionnaire_id=q.id, position=position)
-    _set_item(item, n)
-    item.indicator_id = ind_id
-    item.group_id = parent_grp.id if parent_grp else None
-    db.add(item)
-    db.flush()
-    return item
-
-
-def _reindex(db: Session, q: Questionnaire) -> None:
-    """Keep every group's and item's indicator in line with its parent chain (after a move)."""
-    tree = load_tree(db, q)
-    groups = {g.id: g for g in tree.groups}
-
-    def indicator_of(g: ItemGroup) -> int:
-        while g.parent_group_id is not None:
-            g = groups[g.parent_group_id]
-        return g.indicator_id
-
-    for g in tree.groups:
-        g.indicator_id = indicator_of(g)
-    for it in tree.items:
-        if it.group_id is not None:
-            it.indicator_id = groups[it.group_id].indicator_id
-    db.flush()
-
-
-def remove_node(
-    db: Session,
-    actor: Actor,
-    q: Questionnaire,
-    kind: str,
-    node_id: int,
-    *,
-    reason: str = "",
-    now: datetime | None = None,
-) -> None:
-    """Delete a node (before the freeze), or withdraw an item (after it: the row stays)."""
-    change = _Change(db, actor, q, reason, now)
-    node = get_node(db, q, kind, node_id)
-    tree = load_tree(db, q)
-    before = node_row(tree, node).as_mapping()
-    if change.frozen:
-        if not isinstance(node, Item):
-            raise InvalidTransition(
-                "Setelah kuesioner dibekukan, indikator dan kelompok tidak dapat dihapus; "
-                "tarik butirnya satu per satu."
-            )
-        if node.removed_at is not None:
-            raise InvalidTransition("Butir ini sudah ditarik.")
-        node.removed_at = utcnow()
-        node.removal_reason = change.reason
-        summary = f"Butir {node.code} ditarik"
-    else:
-        if _has_children(tree, node):
-            raise InvalidTransition(
-                f"{KINDS[kind]} {node.code} masih berisi bagian lain; hapus atau pindahkan dulu."
-            )
-        db.delete(node)
-        summary = f"{KINDS[kind]} {node.code} dihapus"
-    db.flush()
-    change.done("questionnaire.node_removed", summary, before, {"kind": kind, "id": node_id})
-
-
-def restore_item(
-    db: Session,
-    actor: Actor,
-    q: Questionnaire,
-    item_id: int,
-    *,
-    reason: str,
-    now: datetime | None = None,
-) -> Item:
-    """Bring a withdrawn item back (same id, so earlier answers count again)."""
-    change = _Change(db, actor, q, reason, now)
-    node = get_node(db, q, "item", item_id)
-    assert isinstance(node, Item)
-    if node.removed_at is None:
-        raise InvalidTransition("Butir ini tidak sedang ditarik.")
-    node.removed_at = None
-    node.removal_reason = ""
-    db.flush()
-    change.done(
-        "questionnaire.item_restored", f"Butir {node.code} dipulihkan", None, {"id": node.id}
-    )
-    return node
-
-
-def _has_children(tree: Tree, node: Node) -> bool:
-    if isinstance(node, Indicator):
-        return bool(tree.children(node))
-    if isinstance(node, ItemGroup):
-        return any(g.parent_group_id == node.id for g in tree.groups) or any(
-            i.group_id == node.id for i in tree.items
-        )
-    return False
 
 
 def item_count(db: Session, q: Questionnaire) -> int:

@@ -5,8 +5,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import Role
 from app.audit.service import timeline
-from app.cycles import schedule
-from app.cycles import service as cycles
+from app.cycles import categories, schedule
 from app.cycles.access import system_actor
 from app.cycles.models import Cycle
 from app.cycles.schedule import StageEntry
@@ -148,7 +147,7 @@ def test_an_extension_for_a_body_lets_only_that_body_in(factory: Factory, db: Se
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
     late = _close_saq(db, cycle) + DAY
-    bodies = cycles.list_targets(db, cycle)
+    bodies = categories.list_targets(db, cycle)
     ext = schedule.add_extension(
         db,
         system_actor(org.id),
@@ -179,9 +178,9 @@ def test_an_extension_for_a_category_reaches_its_bodies_until_revoked(
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
     late = _close_saq(db, cycle) + DAY
-    cat = cycles.categories_of(db, cycle)[0]
-    inside = cycles.list_targets(db, cycle, cat)[0]
-    outside = cycles.list_targets(db, cycle, cycles.categories_of(db, cycle)[1])[0]
+    cat = categories.categories_of(db, cycle)[0]
+    inside = categories.list_targets(db, cycle, cat)[0]
+    outside = categories.list_targets(db, cycle, categories.categories_of(db, cycle)[1])[0]
     ext = schedule.add_extension(
         db,
         system_actor(org.id),
@@ -206,8 +205,8 @@ def test_an_extension_for_a_category_reaches_its_bodies_until_revoked(
 def test_a_bad_extension_is_explained_field_by_field(factory: Factory, db: Session) -> None:
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
-    body = cycles.list_targets(db, cycle)[0]
-    cat = cycles.categories_of(db, cycle)[0]
+    body = categories.list_targets(db, cycle)[0]
+    cat = categories.categories_of(db, cycle)[0]
     with pytest.raises(ValidationFailed) as exc:
         schedule.add_extension(
             db,

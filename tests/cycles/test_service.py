@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import Role
 from app.audit.service import timeline
-from app.cycles import schedule, scoring
+from app.cycles import categories, schedule, scoring
 from app.cycles import service as cycles
 from app.cycles.access import get_cycle_for_actor, system_actor
 from app.cycles.rules import (
@@ -41,12 +41,12 @@ def test_a_new_cycle_takes_the_catalogue_and_every_top_level_body(
     factory.body(org, category=None, parent_id=a.id)  # a PPID pelaksana unit: not a target
     factory.body(org, category="pemkab_pemkot", is_active=False)
     cycle = cycles.create_cycle(db, sekretariat(factory, org), name="Monev KIP 2025", year="2025")
-    rows = cycles.category_rows(db, cycle)
+    rows = categories.category_rows(db, cycle)
     assert [(r.category.code, r.target_count) for r in rows] == [
         ("pemkab_pemkot", 1),
         ("opd_pemprov", 1),
     ]
-    assert {t.id for t in cycles.list_targets(db, cycle)} == {a.id, b.id}
+    assert {t.id for t in categories.list_targets(db, cycle)} == {a.id, b.id}
     assert [s.code for s in schedule.stages_of(db, cycle)][:3] == [
         "registration",
         "saq",
@@ -95,7 +95,7 @@ def test_staff_see_their_cycles_and_bodies_only_open_ones_they_are_in(
     komisioner = factory.actor(factory.user(org, Role.KOMISIONER), org)
     assert get_cycle_for_actor(db, komisioner, cycle.id) is cycle
     assert cycles.list_cycles(db, komisioner) == [cycle]
-    target = cycles.list_targets(db, cycle)[0]
+    target = categories.list_targets(db, cycle)[0]
     operator = factory.actor(factory.user(org, Role.OPERATOR, body=target), org)
     with pytest.raises(NotFound):
         get_cycle_for_actor(db, operator, cycle.id)  # still a draft
@@ -159,8 +159,8 @@ def test_readiness_names_a_category_whose_questionnaire_misses_an_indicator(
         "Indikator 2 (Jenis Informasi) tidak memiliki butir yang berlaku untuk kategori "
         "Pemerintah Kabupaten/Kota."
     ]
-    cat = cycles.categories_of(db, cycle)[0]
-    cycles.update_category(db, actor, cycle, cat.id, name=cat.name, questionnaire_id=None)
+    cat = categories.categories_of(db, cycle)[0]
+    categories.update_category(db, actor, cycle, cat.id, name=cat.name, questionnaire_id=None)
     messages = [p.message for p in cycles.readiness(db, cycle).problems]
     assert messages == ["Kategori Pemerintah Kabupaten/Kota belum dihubungkan ke kuesioner."]
 
@@ -186,7 +186,7 @@ def test_clone_copies_last_year_for_the_new_year(factory: Factory, db: Session) 
         [*schedule.planner_rows(db, source)[:6], schedule.StageEntry("visitasi", True, "5")],
     )
     scoring.save_scoring_config(db, actor, source, config)
-    retired = cycles.list_targets(db, source)[0]
+    retired = categories.list_targets(db, source)[0]
     retired.is_active = False
     clone = cycles.clone_cycle(db, actor, source, name="Monev KIP 2026", year="2026")
     assert clone.status == "draft" and clone.cloned_from_id == source.id
@@ -199,9 +199,9 @@ def test_clone_copies_last_year_for_the_new_year(factory: Factory, db: Session) 
             continue
         assert s.opens_at is not None
         assert s.opens_at.year == old_stages[s.code].opens_at.year + 1  # type: ignore[union-attr]
-    assert [c.code for c in cycles.categories_of(db, clone)] == ["pemkab_pemkot", "opd_pemprov"]
-    assert {b.id for b in cycles.list_targets(db, clone)} == {
-        b.id for b in cycles.list_targets(db, source) if b.is_active
+    assert [c.code for c in categories.categories_of(db, clone)] == ["pemkab_pemkot", "opd_pemprov"]
+    assert {b.id for b in categories.list_targets(db, clone)} == {
+        b.id for b in categories.list_targets(db, source) if b.is_active
     }
     (old_q,) = questionnaires.list_questionnaires(db, source)
     (new_q,) = questionnaires.list_questionnaires(db, clone)
@@ -209,7 +209,7 @@ def test_clone_copies_last_year_for_the_new_year(factory: Factory, db: Session) 
     assert [
         r.as_mapping() for r in questionnaires.to_rows(questionnaires.load_tree(db, new_q))
     ] == [r.as_mapping() for r in questionnaires.to_rows(questionnaires.load_tree(db, old_q))]
-    assert all(c.questionnaire_id == new_q.id for c in cycles.categories_of(db, clone))
+    assert all(c.questionnaire_id == new_q.id for c in categories.categories_of(db, clone))
     assert not questionnaires.is_frozen(db, clone)
     assert timeline(db, "cycle", clone.id)[-1].after["from_cycle_id"] == source.id  # type: ignore[index]
 
@@ -225,44 +225,44 @@ def test_a_body_is_in_exactly_one_category_per_cycle(factory: Factory, db: Sessi
     org = factory.commission()
     cycle = factory.cycle(org)
     actor = system_actor(org.id)
-    pemkab, opd = cycles.categories_of(db, cycle)
-    body = cycles.list_targets(db, cycle, pemkab)[0]
-    cycles.set_target(db, actor, cycle, body_id=body.id, category_id=opd.id)
-    assert body.id not in {b.id for b in cycles.list_targets(db, cycle, pemkab)}
-    assert body.id in {b.id for b in cycles.list_targets(db, cycle, opd)}
+    pemkab, opd = categories.categories_of(db, cycle)
+    body = categories.list_targets(db, cycle, pemkab)[0]
+    categories.set_target(db, actor, cycle, body_id=body.id, category_id=opd.id)
+    assert body.id not in {b.id for b in categories.list_targets(db, cycle, pemkab)}
+    assert body.id in {b.id for b in categories.list_targets(db, cycle, opd)}
     assert schedule.category_of_body(db, cycle, body.id) == opd
-    cycles.remove_target(db, actor, cycle, body_id=body.id)
+    categories.remove_target(db, actor, cycle, body_id=body.id)
     assert schedule.category_of_body(db, cycle, body.id) is None
     with pytest.raises(NotFound):
-        cycles.remove_target(db, actor, cycle, body_id=body.id)
+        categories.remove_target(db, actor, cycle, body_id=body.id)
 
 
 def test_units_inactive_and_foreign_bodies_cannot_be_targets(factory: Factory, db: Session) -> None:
     org = factory.commission()
     cycle = factory.cycle(org)
     actor = system_actor(org.id)
-    cat = cycles.categories_of(db, cycle)[0]
-    parent = cycles.list_targets(db, cycle)[0]
+    cat = categories.categories_of(db, cycle)[0]
+    parent = categories.list_targets(db, cycle)[0]
     unit = factory.body(org, category=None, parent_id=parent.id)
     with pytest.raises(ValidationFailed, match="unit PPID pelaksana"):
-        cycles.set_target(db, actor, cycle, body_id=unit.id, category_id=cat.id)
+        categories.set_target(db, actor, cycle, body_id=unit.id, category_id=cat.id)
     inactive = factory.body(org, is_active=False)
     with pytest.raises(ValidationFailed, match="nonaktif"):
-        cycles.set_target(db, actor, cycle, body_id=inactive.id, category_id=cat.id)
+        categories.set_target(db, actor, cycle, body_id=inactive.id, category_id=cat.id)
     foreign = factory.body(factory.commission())
     with pytest.raises(NotFound):
-        cycles.set_target(db, actor, cycle, body_id=foreign.id, category_id=cat.id)
-    assert unit not in cycles.candidate_bodies(db, cycle)
+        categories.set_target(db, actor, cycle, body_id=foreign.id, category_id=cat.id)
+    assert unit not in categories.candidate_bodies(db, cycle)
 
 
 def test_default_targets_fill_a_category(factory: Factory, db: Session) -> None:
     org = factory.commission()
     cycle = factory.cycle(org)
-    cat = cycles.categories_of(db, cycle)[0]
+    cat = categories.categories_of(db, cycle)[0]
     new = factory.body(org, category=cat.code)
-    assert cycles.add_default_targets(db, system_actor(org.id), cycle, cat.id) == 1
-    assert new in cycles.list_targets(db, cycle, cat)
-    assert cycles.add_default_targets(db, system_actor(org.id), cycle, cat.id) == 0
+    assert categories.add_default_targets(db, system_actor(org.id), cycle, cat.id) == 1
+    assert new in categories.list_targets(db, cycle, cat)
+    assert categories.add_default_targets(db, system_actor(org.id), cycle, cat.id) == 0
 
 
 def test_categories_can_be_added_renamed_and_removed_when_unused(
@@ -271,40 +271,40 @@ def test_categories_can_be_added_renamed_and_removed_when_unused(
     org = factory.commission()
     cycle = factory.cycle(org)
     actor = system_actor(org.id)
-    desa = cycles.add_category(db, actor, cycle, code="desa", name="Pemerintah Desa")
+    desa = categories.add_category(db, actor, cycle, code="desa", name="Pemerintah Desa")
     (q,) = questionnaires.list_questionnaires(db, cycle)
     assert desa.questionnaire_id == q.id  # the only questionnaire serves it
     with pytest.raises(ValidationFailed):
-        cycles.add_category(db, actor, cycle, code="desa", name="Lagi")
+        categories.add_category(db, actor, cycle, code="desa", name="Lagi")
     with pytest.raises(ValidationFailed):
-        cycles.add_category(db, actor, cycle, code="Desa Baru", name="x")
-    cycles.update_category(db, actor, cycle, desa.id, name="Desa", questionnaire_id=None)
+        categories.add_category(db, actor, cycle, code="Desa Baru", name="x")
+    categories.update_category(db, actor, cycle, desa.id, name="Desa", questionnaire_id=None)
     assert desa.name == "Desa" and desa.questionnaire_id is None
-    cycles.remove_category(db, actor, cycle, desa.id)
-    assert "desa" not in {c.code for c in cycles.categories_of(db, cycle)}
-    opd = cycles.categories_of(db, cycle)[1]
+    categories.remove_category(db, actor, cycle, desa.id)
+    assert "desa" not in {c.code for c in categories.categories_of(db, cycle)}
+    opd = categories.categories_of(db, cycle)[1]
     with pytest.raises(InvalidTransition, match="masih memiliki badan publik"):
-        cycles.remove_category(db, actor, cycle, opd.id)
-    for b in cycles.list_targets(db, cycle, opd):
-        cycles.remove_target(db, actor, cycle, body_id=b.id)
+        categories.remove_category(db, actor, cycle, opd.id)
+    for b in categories.list_targets(db, cycle, opd):
+        categories.remove_target(db, actor, cycle, body_id=b.id)
     with pytest.raises(InvalidTransition, match="merujuk kategori opd_pemprov"):
-        cycles.remove_category(db, actor, cycle, opd.id)
+        categories.remove_category(db, actor, cycle, opd.id)
 
 
 def test_catalogue_categories_are_added_once(factory: Factory, db: Session) -> None:
     org = factory.commission()
     cycle = factory.cycle(org, ready=False)
     actor = system_actor(org.id)
-    assert cycles.add_catalogue_categories(db, actor, cycle) == 2
-    assert cycles.add_catalogue_categories(db, actor, cycle) == 0
+    assert categories.add_catalogue_categories(db, actor, cycle) == 2
+    assert categories.add_catalogue_categories(db, actor, cycle) == 0
 
 
 def test_a_category_keeps_its_questionnaire_once_saq_opened(factory: Factory, db: Session) -> None:
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
-    cat = cycles.categories_of(db, cycle)[0]
+    cat = categories.categories_of(db, cycle)[0]
     with pytest.raises(InvalidTransition):
-        cycles.update_category(
+        categories.update_category(
             db, system_actor(org.id), cycle, cat.id, name=cat.name, questionnaire_id=None
         )
 
@@ -357,7 +357,7 @@ def test_a_tie_break_must_name_an_indicator_of_the_questionnaire(
 def test_a_body_sees_its_open_cycles_with_its_extensions(factory: Factory, db: Session) -> None:
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
-    body = cycles.list_targets(db, cycle)[0]
+    body = categories.list_targets(db, cycle)[0]
     user = factory.user(org, Role.OPERATOR, body=body)
     actor = factory.actor(user, org)
     saq = schedule.get_stage(db, cycle, "saq")
