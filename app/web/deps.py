@@ -63,9 +63,12 @@ def load_actor(request: Request, db: Session = Depends(get_db)) -> Actor | None:
                 request.state.user_session = sess
                 request.state.user = user
     request.state.actor = actor
-    request.state.organisation = (
-        db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
-    )
+    org = db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
+    if org is not None:
+        # Pages (error pages too) read it after the request's transaction may have been rolled
+        # back and closed: keep it as a detached, fully loaded copy rather than an expired row.
+        db.expunge(org)
+    request.state.organisation = org
     return actor
 
 
