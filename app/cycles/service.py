@@ -395,31 +395,33 @@ def body_panels(db: Session, actor: Actor, *, now: datetime | None = None) -> li
         .where(Cycle.status == CycleStatus.OPEN, CycleTarget.body_id.in_(actor.body_ids))
         .order_by(Cycle.year.desc(), Body.name)
     ).all()
-    panels = []
-    for cycle, body, cat in rows:
-        exts = []
-        for e in extensions_for_body(db, cycle, body.id):
-            stage = db.get(CycleStage, e.stage_id)
-            exts.append(
-                ExtensionView(
-                    stage_label(stage.code if stage else ""),
-                    e.closes_at,
-                    e.reason,
-                    e.decision_ref,
-                    "badan publik ini" if e.body_id else f"kategori {cat.name}",
-                )
-            )
-        panels.append(
-            BodyPanel(
-                cycle=cycle,
-                body=body,
-                category=cat,
-                moment=current_stage(db, cycle, now=now, body_id=body.id),
-                extensions=exts,
-                tz=organisation_of(db, cycle).timezone,
+    return [body_panel(db, cycle, body, cat, now=now) for cycle, body, cat in rows]
+
+
+def body_panel(
+    db: Session, cycle: Cycle, body: Body, category: CycleCategory, *, now: datetime | None = None
+) -> BodyPanel:
+    """Where one cycle stands for one target body, with the extensions that reach it."""
+    exts = []
+    for e in extensions_for_body(db, cycle, body.id):
+        stage = db.get(CycleStage, e.stage_id)
+        exts.append(
+            ExtensionView(
+                stage_label(stage.code if stage else ""),
+                e.closes_at,
+                e.reason,
+                e.decision_ref,
+                "badan publik ini" if e.body_id else f"kategori {category.name}",
             )
         )
-    return panels
+    return BodyPanel(
+        cycle=cycle,
+        body=body,
+        category=category,
+        moment=current_stage(db, cycle, now=now, body_id=body.id),
+        extensions=exts,
+        tz=organisation_of(db, cycle).timezone,
+    )
 
 
 def staff_panels(

@@ -476,6 +476,11 @@ class ItemSpec:
     def needs_file(self) -> bool:
         return self.evidence_kind in FILE_EVIDENCE
 
+    @property
+    def max_file_mb_text(self) -> str:
+        """`2` or `0,5` (megabytes, for pages)."""
+        return format_mb(self.max_file_bytes).replace(".", ",")
+
 
 @dataclass(frozen=True)
 class IndicatorSpec:

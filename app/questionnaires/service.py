@@ -103,6 +103,16 @@ class Tree:
             return next(g.code for g in self.groups if g.id == gid)
         return next(i.code for i in self.indicators if i.id == node.indicator_id)
 
+    @staticmethod
+    def kind(node: Node) -> str:
+        """`indicator`, `group` or `item` (for pages that walk the tree)."""
+        if isinstance(node, Indicator):
+            return "indicator"
+        return "group" if isinstance(node, ItemGroup) else "item"
+
+    def item_weight_total(self, indicator: Indicator) -> int:
+        return sum(i.weight for i in self.live_items if i.indicator_id == indicator.id)
+
     @property
     def live_items(self) -> list[Item]:
         return [i for i in self.items if i.removed_at is None]
