@@ -78,6 +78,16 @@ def list_cycles(db: Session, actor: Actor) -> list[Cycle]:
     )
 
 
+def find_cycle(db: Session, organisation_id: int, key: str) -> Cycle | None:
+    """A commission's cycle by id or by exact name (command line)."""
+    stmt = select(Cycle).where(Cycle.organisation_id == organisation_id)
+    if key.strip().isdigit():
+        found = db.scalar(stmt.where(Cycle.id == int(key)))
+        if found is not None:
+            return found
+    return db.scalar(stmt.where(Cycle.name == key.strip()))
+
+
 def _check_identity(
     db: Session, organisation_id: int, name: str, year: int | str, *, exclude_id: int | None = None
 ) -> tuple[str, int]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
+from app.config import PROJECT_ROOT
 from app.cycles.access import get_cycle_for_actor, is_staff_of
 from app.cycles.models import Cycle
 from app.cycles.rules import STAGE_LABELS
@@ -24,6 +25,7 @@ from app.web.templating import redirect, render
 
 router = APIRouter()
 
+SAMPLE_FILE = PROJECT_ROOT / "app" / "demo" / "data" / "questionnaire_2025.csv"
 # URL words for node kinds
 KIND_SLUGS = {"indikator": "indicator", "kelompok": "group", "butir": "item"}
 SLUG_OF = {v: k for k, v in KIND_SLUGS.items()}
@@ -151,6 +153,14 @@ def _editor(db: Session, actor: Actor, q: Questionnaire) -> dict[str, Any]:
         "versions": questionnaires.list_versions(db, q),
         "q_labels": LABELS,
     }
+
+
+@router.get("/kuesioner/contoh.csv", name="questionnaires.sample")
+def questionnaires_sample(actor: Actor = Depends(org_actor)) -> Response:
+    """The demo questionnaire file: a worked example of the import shape."""
+    return FileResponse(
+        SAMPLE_FILE, media_type="text/csv; charset=utf-8", filename="contoh-kuesioner-saq.csv"
+    )
 
 
 @router.get("/kuesioner/{questionnaire_id}", name="questionnaires.detail")
