@@ -1,10 +1,12 @@
-"""Use-cases of a monev cycle: create, clone last year's, categories and targets, open.
+"""Use-cases of a monev cycle: create, clone last year's, readiness, open.
 
-Functions other domains use:
+Functions other domains use (all importable from this module):
 - `get_cycle_for_actor(db, actor, cycle_id)` — the access-checked loader;
-- `app.cycles.schedule.require_stage_open(...)` / `current_stage(...)` — the stage gate;
-- `app.cycles.scoring.get_scoring_config(db, cycle)` — every scoring rule as pure data;
-- `app.questionnaires.service.questionnaire_for_body(db, cycle, body_id)` — what a body answers.
+- `require_stage_open(db, cycle, code, body_id=, now=)` / `current_stage(db, cycle, now=,
+  body_id=)` — the stage gate and where a cycle stands (from `app.cycles.schedule`);
+- `get_scoring_config(db, cycle)` — every scoring rule as pure data (`app.cycles.scoring`);
+- `questionnaire_for_body(db, cycle, body_id)` — what a body answers
+  (`app.questionnaires.service`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from app.cycles.schedule import (
     current_stage,
     extensions_for_body,
     plans,
+    require_stage_open,
+    stage_window,
     stages_of,
 )
 from app.cycles.scoring import get_scoring_config, scoring_problems, write_config
@@ -47,8 +51,17 @@ from app.orgs.service import categories as catalogue
 from app.questionnaires import service as questionnaires
 from app.questionnaires import transfer
 from app.questionnaires.rules import category_problems
+from app.questionnaires.service import questionnaire_for_body
 
-__all__ = ["get_cycle_for_actor"]
+# Re-exported so other domains find the whole contract in one module.
+__all__ = [
+    "current_stage",
+    "get_cycle_for_actor",
+    "get_scoring_config",
+    "questionnaire_for_body",
+    "require_stage_open",
+    "stage_window",
+]
 
 DEFAULT_STAGES = (
     "registration",

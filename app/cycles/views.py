@@ -62,9 +62,7 @@ def cycle_page(db: Session, actor: Actor, cycle: Cycle, tab: str) -> dict[str, A
     }
 
 
-def _fail(
-    request: Request, db: Session, template: str, ctx: dict[str, Any], exc: DomainError
-) -> Response:
+def _fail(request: Request, template: str, ctx: dict[str, Any], exc: DomainError) -> Response:
     """Re-render a page with the error, keeping what was typed (nothing of it is saved)."""
     return render(
         request,
@@ -121,7 +119,7 @@ def cycles_create(
     except DomainError as exc:
         db.rollback()
         ctx = {"sources": cycles.list_cycles(db, actor), "form": form}
-        return _fail(request, db, "cycles/new.html", ctx, exc)
+        return _fail(request, "cycles/new.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}", note)
 
 
@@ -173,7 +171,7 @@ def cycles_update(
     except DomainError as exc:
         db.rollback()
         ctx = {**_overview(db, actor, cycle), "form": {"name": name, "year": year}}
-        return _fail(request, db, "cycles/detail.html", ctx, exc)
+        return _fail(request, "cycles/detail.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}", "Nama dan tahun siklus disimpan.")
 
 
@@ -189,7 +187,7 @@ def cycles_open(
         cycles.open_cycle(db, actor, cycle)
     except DomainError as exc:
         db.rollback()
-        return _fail(request, db, "cycles/detail.html", _overview(db, actor, cycle), exc)
+        return _fail(request, "cycles/detail.html", _overview(db, actor, cycle), exc)
     return redirect(
         f"/siklus/{cycle.id}",
         f"Siklus {cycle.name} dibuka. Badan publik sasaran kini melihat jadwal dan kuesionernya.",
@@ -244,7 +242,7 @@ async def cycles_stages_save(
     except DomainError as exc:
         db.rollback()
         ctx = {**_stages(db, actor, cycle), "rows": sorted(entries, key=_typed_order)}
-        return _fail(request, db, "cycles/stages.html", ctx, exc)
+        return _fail(request, "cycles/stages.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/tahap", "Jadwal tahap disimpan.")
 
 
@@ -287,7 +285,7 @@ def cycles_extend(
             **_stages(db, actor, cycle),
             "ext_form": {**typed, "reason": reason, "decision_ref": decision_ref},
         }
-        return _fail(request, db, "cycles/stages.html", ctx, exc)
+        return _fail(request, "cycles/stages.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/tahap#perpanjangan", "Perpanjangan batas waktu dicatat.")
 
 
@@ -347,7 +345,7 @@ def cycles_category_add(
     except DomainError as exc:
         db.rollback()
         ctx = {**_categories(db, actor, cycle), "form": {"code": code, "name": name}}
-        return _fail(request, db, "cycles/categories.html", ctx, exc)
+        return _fail(request, "cycles/categories.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/kategori/{cat.id}", f"Kategori {cat.name} ditambahkan.")
 
 
@@ -380,7 +378,7 @@ def cycles_category_update(
         )
     except DomainError as exc:
         db.rollback()
-        return _fail(request, db, "cycles/categories.html", _categories(db, actor, cycle), exc)
+        return _fail(request, "cycles/categories.html", _categories(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/kategori", f"Kategori {cat.name} disimpan.")
 
 
@@ -397,7 +395,7 @@ def cycles_category_remove(
         categories.remove_category(db, actor, cycle, category_id)
     except DomainError as exc:
         db.rollback()
-        return _fail(request, db, "cycles/categories.html", _categories(db, actor, cycle), exc)
+        return _fail(request, "cycles/categories.html", _categories(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/kategori", "Kategori dihapus.")
 
 
@@ -455,7 +453,7 @@ def cycles_target_set(
         db.rollback()
         err = exc if isinstance(exc, DomainError) else DomainError("Pilih badan publik.")
         ctx = _targets(db, actor, cycle, back_id or int(category_id or 0))
-        return _fail(request, db, "cycles/targets.html", ctx, err)
+        return _fail(request, "cycles/targets.html", ctx, err)
     return redirect(f"/siklus/{cycle.id}/kategori/{back_id or cat_id}", "Sasaran disimpan.")
 
 
@@ -523,7 +521,7 @@ async def cycles_rules_save(
     except DomainError as exc:
         db.rollback()
         ctx = {**_rules(db, actor, cycle), "form": data}
-        return _fail(request, db, "cycles/rules.html", ctx, exc)
+        return _fail(request, "cycles/rules.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/aturan", "Aturan penilaian disimpan.")
 
 
