@@ -57,6 +57,8 @@ def band_errors(bands: Sequence[Band]) -> list[str]:
     mins = [b.min_score for b in bands]
     if any(m < ZERO or m > HUNDRED for m in mins):
         errors.append("Batas bawah kualifikasi harus antara 0 dan 100.")
+    if any(m != m.quantize(TWO_PLACES) for m in mins if m.is_finite()):
+        errors.append("Batas bawah kualifikasi paling banyak dua desimal, seperti nilai terbit.")
     if len(set(mins)) != len(mins):
         errors.append("Dua kualifikasi memiliki batas bawah yang sama (tumpang tindih).")
     if ZERO not in mins:
@@ -444,6 +446,8 @@ def shortlist_errors(rule: ShortlistRule, *, has_shortlist_stage: bool) -> list[
     errors: list[str] = []
     if rule.threshold is not None and not (ZERO <= rule.threshold <= HUNDRED):
         errors.append("Ambang nominasi harus antara 0 dan 100.")
+    elif rule.threshold is not None and rule.threshold != rule.threshold.quantize(TWO_PLACES):
+        errors.append("Ambang nominasi paling banyak dua desimal, seperti nilai terbit.")
     if rule.top_n is not None and rule.top_n < 1:
         errors.append("Jumlah peringkat teratas untuk nominasi minimal 1.")
     if rule.combine not in (Combine.OR, Combine.AND):

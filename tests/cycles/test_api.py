@@ -69,6 +69,10 @@ def test_the_sekretariat_builds_a_cycle_over_the_api(
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     assert "Jumlah bobot komponen harus 100 (sekarang 90)." in r.json()["detail"]
+    rules["components"][0]["weight"] = 100
+    rules["bands"][0]["min_score"] = "89.995"
+    r = client.put(f"/api/v1/cycles/{cid}/rules", json=rules, headers=h)
+    assert r.status_code == 422 and "dua desimal" in r.json()["detail"]
     r = client.post(f"/api/v1/cycles/{cid}/open", headers=h)
     assert r.status_code == 422 and "belum memiliki kuesioner" in r.json()["detail"]
     readiness = client.get(f"/api/v1/cycles/{cid}/readiness", headers=h).json()

@@ -204,6 +204,14 @@ def test_a_shortlist_stage_needs_a_rule() -> None:
     assert shortlist_errors(ShortlistRule(), has_shortlist_stage=False) == []
     assert shortlist_errors(ShortlistRule(threshold=D(101)), has_shortlist_stage=False)
     assert shortlist_errors(ShortlistRule(top_n=0), has_shortlist_stage=False)
+    assert shortlist_errors(ShortlistRule(threshold=D("60.005")), has_shortlist_stage=False)
+    assert shortlist_errors(ShortlistRule(threshold=D("60.50")), has_shortlist_stage=False) == []
+
+
+def test_band_floors_have_at_most_two_decimals_like_published_scores() -> None:
+    assert band_errors([Band("A", D("89.995")), Band("B", D(0))]) == [
+        "Batas bawah kualifikasi paling banyak dua desimal, seperti nilai terbit."
+    ]
 
 
 def test_tie_breaks_name_existing_things_and_end_with_a_shared_rank() -> None:
