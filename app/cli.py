@@ -200,6 +200,86 @@ def _only_commission(filename: str, data: bytes, key: str) -> bytes:
     return buf.getvalue().encode()
 
 
+@main.command("import-questionnaire")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commission", required=True, help="Kode atau singkatan komisi, mis. ki-jatim")
+@click.option("--cycle", "cycle_key", required=True, help="Nama atau id siklus")
+@click.option("--name", default="", help="Nama kuesioner (bawaan: nama berkas)")
+@click.option(
+    "--replace", "replace_name", default="", help="Ganti isi kuesioner bernama ini (belum beku)"
+)
+def import_questionnaire(
+    file: Path, commission: str, cycle_key: str, name: str, replace_name: str
+) -> None:
+    """Impor kuesioner CSV/XLSX ke sebuah siklus; tidak ada yang diimpor bila satu baris salah."""
+    from app.cycles.service import find_cycle
+    from app.errors import DomainError
+    from app.orgs.service import get_by_slug_or_name
+    from app.questionnaires import transfer
+    from app.questionnaires.service import list_questionnaires
+
+    try:
+        with _Tx() as db:
+            org = get_by_slug_or_name(db, commission)
+            cycle = find_cycle(db, org.id, cycle_key) if org else None
+            if org is None or cycle is None:
+                raise DomainError(f"siklus {cycle_key!r} tidak ditemukan di komisi {commission!r}.")
+            rows = transfer.read_rows(file.name, file.read_bytes())
+            problems = transfer.check_import(db, cycle, rows)
+            for r in rows:
+                for m in r.messages:
+                    click.echo(f"baris {r.line}: {m}", err=True)
+            for m in problems:
+                click.echo(m, err=True)
+            if problems or any(r.errors for r in rows):
+                raise DomainError("berkas bermasalah; tidak ada yang diimpor.")
+            replace = next(
+                (q for q in list_questionnaires(db, cycle) if q.name == replace_name), None
+            )
+            if replace_name and replace is None:
+                raise DomainError(f"kuesioner {replace_name!r} tidak ada di {cycle.name}.")
+            q = transfer.import_rows(
+                db,
+                cycle,
+                rows,
+                name=name or (replace.name if replace else file.stem),
+                replace=replace,
+                actor_user_id=None,
+                filename=file.name,
+            )
+            items = sum(1 for r in rows if r.kind == "item")
+            click.echo(f"Kuesioner {q.name}: {items} butir diimpor ke {cycle.name}.")
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@main.command("clone-cycle")
+@click.option("--commission", required=True, help="Kode atau singkatan komisi, mis. ki-jatim")
+@click.option("--from", "source_key", required=True, help="Nama atau id siklus sumber")
+@click.option("--name", required=True, help="Nama siklus baru, mis. Monev KIP 2026")
+@click.option("--year", required=True, type=int)
+def clone_cycle(commission: str, source_key: str, name: str, year: int) -> None:
+    """Salin siklus (kategori, sasaran, kuesioner, bobot, aturan) untuk tahun baru."""
+    from app.cycles.access import system_actor
+    from app.cycles.service import clone_cycle as clone
+    from app.cycles.service import find_cycle
+    from app.errors import DomainError
+    from app.orgs.service import get_by_slug_or_name
+
+    try:
+        with _Tx() as db:
+            org = get_by_slug_or_name(db, commission)
+            source = find_cycle(db, org.id, source_key) if org else None
+            if org is None or source is None:
+                raise DomainError(
+                    f"siklus {source_key!r} tidak ditemukan di komisi {commission!r}."
+                )
+            cycle = clone(db, system_actor(org.id), source, name=name, year=year)
+            click.echo(f"Siklus {cycle.name} (id {cycle.id}) dibuat dari {source.name}.")
+    except DomainError as exc:
+        _fail(exc.message + " " + " ".join(exc.field_errors.values()))
+
+
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Isi data demo KI Jatim (idempoten) dan cetak akun-akunnya."""

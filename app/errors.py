@@ -58,3 +58,8 @@ class TooManyRequests(DomainError):
 class PayloadTooLarge(DomainError):
     status_code = 413
     title = "Berkas terlalu besar"
+
+
+# Errors a form page shows again with the user's input kept. Permission errors (Forbidden,
+# NotFound, NotAuthenticated) are never caught by views: the global handler answers them.
+RECOVERABLE = (ValidationFailed, Conflict, InvalidTransition, DeadlinePassed)

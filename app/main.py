@@ -12,9 +12,13 @@ from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
+from app.cycles import api as cycles_api
+from app.cycles import views as cycles_views
 from app.jobs import views as jobs_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
+from app.questionnaires import api as questionnaires_api
+from app.questionnaires import views as questionnaires_views
 from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
@@ -44,6 +48,10 @@ def create_app() -> FastAPI:
         bodies_api,
         orgs_views,
         jobs_views,
+        cycles_views,
+        cycles_api,
+        questionnaires_views,
+        questionnaires_api,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

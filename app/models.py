@@ -3,17 +3,21 @@
 from app.accounts import models as accounts_models
 from app.audit import models as audit_models
 from app.bodies import models as bodies_models
+from app.cycles import models as cycles_models
 from app.imports import models as imports_models
 from app.jobs import models as jobs_models
 from app.orgs import models as orgs_models
 from app.outbox import models as outbox_models
+from app.questionnaires import models as questionnaires_models
 
 __all__ = [
     "accounts_models",
     "audit_models",
     "bodies_models",
+    "cycles_models",
     "imports_models",
     "jobs_models",
     "orgs_models",
     "outbox_models",
+    "questionnaires_models",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,6 +15,9 @@ from app.accounts import service as accounts
 from app.accounts.models import User
 from app.accounts.rules import Actor
 from app.bodies.models import Body
+from app.cycles.models import Cycle
+from app.cycles.rules import to_local_input
+from app.db import utcnow
 from app.orgs.models import Organisation
 from app.orgs.service import create_commission, upsert_category
 from app.web.deps import CSRF_COOKIE, SESSION_COOKIE
@@ -74,6 +80,84 @@ class Factory:
 
     def actor(self, user: User, org: Organisation | None = None) -> Actor:
         return accounts.build_actor(self.db, user, org.id if org else None)
+
+    def cycle(
+        self,
+        org: Organisation,
+        *,
+        name: str | None = None,
+        year: int = 2025,
+        ready: bool = True,
+        is_open: bool = False,
+        saq_open: bool = True,
+        now: datetime | None = None,
+    ) -> Cycle:
+        """A cycle of `org`. `ready`: one target body per category, the small questionnaire
+        and a schedule (SAQ open around `now` when `saq_open`, else starting in 5 days)."""
+        from app.cycles import categories, schedule
+        from app.cycles import service as cycles
+        from app.cycles.access import system_actor
+        from app.questionnaires import transfer
+        from app.questionnaires.rules import NodeRow
+
+        actor = system_actor(org.id)
+        cycle = cycles.create_cycle(
+            self.db,
+            actor,
+            name=name or f"Monev Uji {next(_seq)}",
+            year=year,
+            fill_from_catalogue=ready,
+        )
+        if not ready:
+            return cycle
+        for cat in categories.categories_of(self.db, cycle):
+            body = self.body(org, category=cat.code)
+            categories.set_target(self.db, actor, cycle, body_id=body.id, category_id=cat.id)
+        rows = [NodeRow.from_mapping(i, r) for i, r in enumerate(_csv(SMALL_QUESTIONNAIRE), 2)]
+        transfer.import_rows(self.db, cycle, rows, name="Kuesioner uji", actor_user_id=None)
+        now = now or utcnow()
+        day = timedelta(days=1)
+        saq_start = now - day if saq_open else now + 5 * day
+        windows = {
+            "registration": (saq_start - 20 * day, saq_start - 10 * day),
+            "saq": (saq_start, saq_start + 10 * day),
+            "verification": (saq_start + 11 * day, saq_start + 20 * day),
+            "shortlist": (saq_start + 21 * day, saq_start + 22 * day),
+            "presentation": (saq_start + 23 * day, saq_start + 25 * day),
+            "publication": (saq_start + 30 * day, saq_start + 31 * day),
+        }
+        tz = org.timezone
+        schedule.save_stages(
+            self.db,
+            actor,
+            cycle,
+            [
+                schedule.StageEntry(
+                    code, True, str(i), to_local_input(o, tz), to_local_input(c, tz)
+                )
+                for i, (code, (o, c)) in enumerate(windows.items(), start=1)
+            ],
+        )
+        if is_open:
+            cycles.open_cycle(self.db, actor, cycle, now=now)
+        return cycle
+
+
+SMALL_QUESTIONNAIRE = """\
+code,parent,kind,text,weight,answer_type,options,evidence,file_types,applies_to,guidance
+1,,indicator,Kualitas Informasi,40,,,,,all,Mutu informasi.
+1.1,1,item,Informasi dimutakhirkan berkala,2,choice,Bulanan:1|Tahunan:0.5|Tidak:0,link,,all,
+1.2,1,item,DIP ditetapkan,1,yes_no,,file,pdf,all,Unggah SK DIP.
+2,,indicator,Jenis Informasi,60,,,,,all,
+2.1,2,group,Informasi berkala,,,,,,all,
+2.1.1,2.1,item,Profil badan publik,1,yes_no,,link,,all,
+2.1.2,2.1,item,Laporan keuangan diaudit,2,yes_no,,file_or_link,pdf,opd_pemprov,
+2.1.3,2.1,item,Kajian yang dipublikasikan,1,text_and_evidence,,file_or_link,pdf,all,Tulis judulnya.
+"""
+
+
+def _csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 def login(client: TestClient, db: Session, user: User) -> TestClient:

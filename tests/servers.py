@@ -36,11 +36,21 @@ def server_env(root: Path, database_url: str, **extra: str) -> dict[str, str]:
 
 def prepare_database(env: dict[str, str], *, seed: bool = True) -> None:
     """Migrate (and seed the demo into) the server's own database."""
-    subprocess.run([str(BIN / "alembic"), "upgrade", "head"], env=env, check=True,
-                   cwd=PROJECT_ROOT, capture_output=True)
+    subprocess.run(
+        [str(BIN / "alembic"), "upgrade", "head"],
+        env=env,
+        check=True,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+    )
     if seed:
-        subprocess.run([str(BIN / "monev"), "seed-demo"], env=env, check=True,
-                       cwd=PROJECT_ROOT, capture_output=True)
+        subprocess.run(
+            [str(BIN / "monev"), "seed-demo"],
+            env=env,
+            check=True,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+        )
 
 
 class Server:
@@ -53,9 +63,19 @@ class Server:
         self.log_path = log
         env = {**env, "BASE_URL": env.get("BASE_URL", self.base)}
         self.proc = subprocess.Popen(
-            [str(BIN / "uvicorn"), "app.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            env=env, cwd=PROJECT_ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                str(BIN / "uvicorn"),
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -1,4 +1,5 @@
-"""The demo installation: four commissions from the project's data files, KI Jatim with accounts.
+"""The demo installation: four commissions from the project's data files, KI Jatim with accounts
+and its "Monev KIP 2025" cycle in the SAQ stage.
 
 Idempotent: running it again changes nothing that is already there.
 """
@@ -6,7 +7,10 @@ Idempotent: running it again changes nothing that is already there.
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +21,16 @@ from app.accounts.rules import Role
 from app.bodies.models import Body
 from app.bodies.service import import_body_rows
 from app.config import get_settings
+from app.cycles import categories, schedule, scoring
+from app.cycles import service as cycles
+from app.cycles.access import system_actor
+from app.cycles.models import Cycle
+from app.cycles.rules import DEFAULT_CONFIG, AwardKind, AwardRule, ScoringConfig, TieBreak
+from app.cycles.schedule import StageEntry
+from app.db import utcnow
 from app.orgs.models import Organisation
 from app.orgs.service import create_commission, upsert_category
+from app.questionnaires import transfer
 
 DATA = Path(__file__).parent / "data"
 DEMO_DOMAIN = "demo.monevkip.id"
@@ -152,6 +164,7 @@ def seed(db: Session) -> list[tuple[str, str]]:
         accounts.grant_role(db, user=user, organisation=jatim, role=role, body=body)
         logins.append((label, email))
     db.flush()
+    seed_jatim_cycle(db, jatim)
     return logins
 
 
@@ -161,3 +174,90 @@ def _display_name(label: str) -> str:
 
 def demo_user(db: Session, local: str) -> User | None:
     return accounts.get_user_by_email(db, f"{local}@{DEMO_DOMAIN}")
+
+
+# --- the KI Jatim 2025 cycle, in its SAQ stage ----------------------------------------------------
+
+JATIM_CYCLE = "Monev KIP 2025"
+# (stage, days from today at opening, opening time, days from today at closing, closing time)
+JATIM_STAGES: list[tuple[str, int, str, int, str]] = [
+    ("registration", -30, "08:00", -10, "23:59"),
+    ("saq", -7, "08:00", 14, "23:59"),
+    ("verification", 15, "08:00", 35, "23:59"),
+    ("clarification", 20, "08:00", 35, "23:59"),
+    ("verification_publication", 37, "08:00", 38, "23:59"),
+    ("appeal", 39, "08:00", 41, "23:59"),
+    ("shortlist", 43, "08:00", 44, "23:59"),
+    ("presentation", 48, "08:00", 55, "17:00"),
+    ("plenary", 58, "09:00", 58, "17:00"),
+    ("publication", 60, "08:00", 61, "23:59"),
+    ("award", 70, "19:00", 70, "23:00"),
+]
+
+
+def jatim_rules() -> ScoringConfig:
+    """KI-Jatim-like rules: SAQ 70 + presentation 30; shortlist SAQ >= 60 or the top 3."""
+    return replace(
+        DEFAULT_CONFIG,
+        tie_breaks=(TieBreak("component", "saq"), TieBreak("indicator", "2"), TieBreak("shared")),
+        awards=(
+            AwardRule(AwardKind.BAND, "Badan Publik Informatif", band_name="Informatif"),
+            AwardRule(AwardKind.TOP_N, "Terbaik", top_n=3),
+            AwardRule(AwardKind.BEST_INDICATOR, "Kualitas Informasi Terbaik", indicator_code="1"),
+            AwardRule(AwardKind.BEST_INDICATOR, "Jenis Informasi Terbaik", indicator_code="2"),
+            AwardRule(AwardKind.BEST_INDICATOR, "Sarana dan Prasarana Terbaik", indicator_code="4"),
+            AwardRule(AwardKind.SPECIAL, "Pimpinan Terbaik"),
+        ),
+    )
+
+
+def seed_jatim_cycle(db: Session, jatim: Organisation, *, now: datetime | None = None) -> Cycle:
+    """KI Jatim's 2025 cycle: catalogue categories, every top-level body, the project's
+    questionnaire, KI-Jatim-like rules, and stages dated so that the SAQ is open now."""
+    existing = db.scalar(
+        select(Cycle).where(Cycle.organisation_id == jatim.id, Cycle.name == JATIM_CYCLE)
+    )
+    if existing is not None:
+        return existing
+    user = demo_user(db, "sekretariat.jatim")
+    actor = accounts.build_actor(db, user, jatim.id) if user else system_actor(jatim.id)
+    cycle = cycles.create_cycle(db, actor, name=JATIM_CYCLE, year=2025)
+    today = (now or utcnow()).astimezone(ZoneInfo(jatim.timezone)).date()
+    entries = [
+        StageEntry(
+            code,
+            True,
+            str(i),
+            f"{today + timedelta(days=o)}T{open_time}",
+            f"{today + timedelta(days=c)}T{close_time}",
+        )
+        for i, (code, o, open_time, c, close_time) in enumerate(JATIM_STAGES, start=1)
+    ]
+    schedule.save_stages(db, actor, cycle, entries)
+    with (DATA / "questionnaire_2025.csv").open("rb") as fh:
+        rows = transfer.read_rows("questionnaire_2025.csv", fh.read())
+    problems = transfer.check_import(db, cycle, rows) + [m for r in rows for m in r.messages]
+    if problems:
+        raise DemoRefused("Kuesioner demo tidak valid: " + " ".join(problems))
+    transfer.import_rows(
+        db,
+        cycle,
+        rows,
+        name="Kuesioner SAQ 2025",
+        actor_user_id=actor.user_id or None,
+        filename="questionnaire_2025.csv",
+    )
+    scoring.save_scoring_config(db, actor, cycle, jatim_rules())
+    desa = next(c for c in categories.categories_of(db, cycle) if c.code == "desa")
+    schedule.add_extension(
+        db,
+        actor,
+        cycle,
+        stage_code="saq",
+        closes=f"{today + timedelta(days=21)}T23:59",
+        reason="Banyak pemerintah desa terkendala jaringan internet saat mengunggah bukti.",
+        decision_ref="Keputusan Rapat Pleno KI Jatim (contoh demo)",
+        category_id=desa.id,
+    )
+    cycles.open_cycle(db, actor, cycle, now=now)
+    return cycle

@@ -59,13 +59,12 @@ def _client(base: str, cookies: httpx.Cookies | None = None) -> httpx.Client:
 
 
 def _login(c: httpx.Client, password: str = PW) -> httpx.Response:
-    return c.post("/masuk", data={"email": SEK, "password": password,
-                                  "csrf_token": c.cookies["monev_csrf"]})
+    return c.post(
+        "/masuk", data={"email": SEK, "password": password, "csrf_token": c.cookies["monev_csrf"]}
+    )
 
 
-def test_a_session_started_on_one_process_works_on_the_other(
-    two_servers: tuple[str, str]
-) -> None:
+def test_a_session_started_on_one_process_works_on_the_other(two_servers: tuple[str, str]) -> None:
     a, b = two_servers
     ca = _client(a)
     assert _login(ca).status_code == 303
@@ -81,16 +80,19 @@ def test_failed_logins_on_both_processes_count_together(two_servers: tuple[str, 
     ca, cb = _client(a), _client(b)
     email = "juri1.jatim@demo.monevkip.id"
     for c in (ca, cb, ca):
-        r = c.post("/masuk", data={"email": email, "password": "salah-salah",
-                                   "csrf_token": c.cookies["monev_csrf"]})
+        r = c.post(
+            "/masuk",
+            data={"email": email, "password": "salah-salah", "csrf_token": c.cookies["monev_csrf"]},
+        )
         assert r.status_code == 401
-    r = cb.post("/masuk", data={"email": email, "password": PW,
-                                "csrf_token": cb.cookies["monev_csrf"]})
+    r = cb.post(
+        "/masuk", data={"email": email, "password": PW, "csrf_token": cb.cookies["monev_csrf"]}
+    )
     assert r.status_code == 429
 
 
 def test_a_job_started_on_one_process_is_followed_on_the_other(
-    two_servers: tuple[str, str]
+    two_servers: tuple[str, str],
 ) -> None:
     a, b = two_servers
     ca = _client(a)

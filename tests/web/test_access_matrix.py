@@ -63,8 +63,47 @@ def build_world(factory: Factory, db: Session) -> World:
         "batch_id": "00000000-0000-0000-0000-000000000000",
         "token": "tidak-ada",
     }
+    _add_cycle(factory, db, w, a, body)
     db.flush()
     return w
+
+
+def _add_cycle(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
+    """An open cycle of commission A with the operator's body as a target, an extension,
+    a questionnaire item, and a cycle of commission B for outsider checks."""
+    from sqlalchemy import select
+
+    from app.cycles import categories, schedule
+    from app.cycles.access import system_actor
+    from app.cycles.models import CycleCategory
+    from app.questionnaires.models import Item, Questionnaire
+
+    cycle = factory.cycle(org, is_open=True)
+    actor = system_actor(org.id)
+    cat = db.scalars(select(CycleCategory).where(CycleCategory.cycle_id == cycle.id)).first()
+    assert cat is not None
+    categories.set_target(db, actor, cycle, body_id=body.id, category_id=cat.id)
+    ext = schedule.add_extension(
+        db,
+        actor,
+        cycle,
+        stage_code="saq",
+        closes="2099-12-31T23:59",
+        reason="uji",
+        decision_ref="SK 1",
+        category_id=cat.id,
+    )
+    q = db.scalars(select(Questionnaire).where(Questionnaire.cycle_id == cycle.id)).one()
+    item = db.scalars(select(Item).where(Item.questionnaire_id == q.id)).first()
+    assert item is not None
+    w.ids.update(
+        cycle_id=cycle.id,
+        category_id=cat.id,
+        extension_id=ext.id,
+        questionnaire_id=q.id,
+        node_id=item.id,
+        slug="butir",
+    )
 
 
 @dataclass(frozen=True)
@@ -78,8 +117,8 @@ class Rule:
 
 
 STAFF_DENIED = ("juri", "operator", "verifikator")
-OWN_BODY = lambda w: {"body_id": w.ids["body_id"]}  # noqa: E731
-USER = lambda w: {"user_id": w.ids["user_id"]}  # noqa: E731
+OWN_BODY = lambda w: {"body_id": w.ids["body_id"]}
+USER = lambda w: {"user_id": w.ids["user_id"]}
 
 POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(public=True),
@@ -180,6 +219,174 @@ POLICY: dict[tuple[str, str], Rule] = {
         params=lambda w: {"job_id": w.ids["job_id"]},
     ),
 }
+
+STAFF = ("sekretariat", "komisioner", "verifikator", "juri")
+CYC = lambda w: {"cycle_id": w.ids["cycle_id"]}
+CYC_BODY = lambda w: {"cycle_id": w.ids["cycle_id"], "body_id": w.ids["body_id"]}
+CYC_CAT = lambda w: {"cycle_id": w.ids["cycle_id"], "category_id": w.ids["category_id"]}
+CYC_EXT = lambda w: {"cycle_id": w.ids["cycle_id"], "extension_id": w.ids["extension_id"]}
+QN = lambda w: {"questionnaire_id": w.ids["questionnaire_id"]}
+QN_NODE = lambda w: {
+    "questionnaire_id": w.ids["questionnaire_id"],
+    "slug": "butir",
+    "node_id": w.ids["node_id"],
+}
+MANAGE = Rule(
+    allowed=("sekretariat",), denied=("komisioner", "juri", "operator", "outsider"), params=CYC
+)
+STAFF_READ = Rule(allowed=STAFF, denied=("operator", "outsider"), params=CYC)
+
+POLICY.update(
+    {
+        ("GET", "/siklus"): Rule(allowed=STAFF, denied=("operator",)),
+        ("GET", "/siklus/baru"): Rule(
+            allowed=("sekretariat",), denied=("komisioner", "juri", "operator")
+        ),
+        ("POST", "/siklus/baru"): Rule(
+            allowed=("sekretariat",), denied=("komisioner", "juri", "operator")
+        ),
+        ("GET", "/siklus/{cycle_id}"): Rule(allowed=STAFF, denied=("outsider",), params=CYC),
+        ("POST", "/siklus/{cycle_id}/ubah"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/buka"): MANAGE,
+        ("GET", "/siklus/{cycle_id}/tahap"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/tahap"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/perpanjangan"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/perpanjangan/{extension_id}/batal"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_EXT,
+        ),
+        ("GET", "/siklus/{cycle_id}/kategori"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/kategori"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/kategori/katalog"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/kategori/{category_id}"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_CAT,
+        ),
+        ("POST", "/siklus/{cycle_id}/kategori/{category_id}/hapus"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_CAT,
+        ),
+        ("GET", "/siklus/{cycle_id}/kategori/{category_id}"): Rule(
+            allowed=STAFF, denied=("operator", "outsider"), params=CYC_CAT
+        ),
+        ("POST", "/siklus/{cycle_id}/kategori/{category_id}/isi-bawaan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_CAT,
+        ),
+        ("POST", "/siklus/{cycle_id}/sasaran"): Rule(
+            denied=("juri", "operator", "outsider"), params=CYC
+        ),
+        ("POST", "/siklus/{cycle_id}/sasaran/{body_id}/hapus"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_BODY,
+        ),
+        ("GET", "/siklus/{cycle_id}/aturan"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/aturan"): MANAGE,
+        ("GET", "/siklus/{cycle_id}/badan/{body_id}"): Rule(
+            allowed=("sekretariat", "komisioner", "operator"),
+            denied=("juri", "outsider"),
+            params=CYC_BODY,
+        ),
+        ("GET", "/beranda/siklus"): Rule(allowed=("sekretariat", "operator", "juri")),
+        ("GET", "/api/v1/cycles"): Rule(allowed=STAFF, denied=("operator",)),
+        ("POST", "/api/v1/cycles"): Rule(
+            allowed=("sekretariat",), denied=("komisioner", "juri", "operator")
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}"): Rule(
+            allowed=(*STAFF, "operator"), denied=("outsider",), params=CYC
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/readiness"): STAFF_READ,
+        ("POST", "/api/v1/cycles/{cycle_id}/open"): MANAGE,
+        ("GET", "/api/v1/cycles/{cycle_id}/stages"): Rule(
+            allowed=(*STAFF, "operator"), denied=("outsider",), params=CYC
+        ),
+        ("PUT", "/api/v1/cycles/{cycle_id}/stages"): MANAGE,
+        ("GET", "/api/v1/cycles/{cycle_id}/stages/current"): Rule(
+            allowed=(*STAFF, "operator"), denied=("outsider",), params=CYC
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/extensions"): STAFF_READ,
+        ("POST", "/api/v1/cycles/{cycle_id}/extensions"): MANAGE,
+        ("DELETE", "/api/v1/cycles/{cycle_id}/extensions/{extension_id}"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_EXT,
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/categories"): STAFF_READ,
+        ("POST", "/api/v1/cycles/{cycle_id}/categories"): MANAGE,
+        ("PUT", "/api/v1/cycles/{cycle_id}/targets"): MANAGE,
+        ("DELETE", "/api/v1/cycles/{cycle_id}/targets/{body_id}"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_BODY,
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/rules"): STAFF_READ,
+        ("PUT", "/api/v1/cycles/{cycle_id}/rules"): MANAGE,
+        ("GET", "/api/v1/cycles/{cycle_id}/questionnaires"): STAFF_READ,
+        ("GET", "/siklus/{cycle_id}/kuesioner"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/kuesioner/baru"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/kuesioner/impor"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/kuesioner/impor/{batch_id}/terapkan"): Rule(
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=lambda w: {"cycle_id": w.ids["cycle_id"], "batch_id": w.ids["batch_id"]},
+        ),
+        ("GET", "/kuesioner/contoh.csv"): Rule(allowed=("sekretariat", "operator")),
+        ("GET", "/kuesioner/{questionnaire_id}"): Rule(
+            allowed=STAFF, denied=("operator", "outsider"), params=QN
+        ),
+        ("GET", "/kuesioner/{questionnaire_id}/ekspor.xlsx"): Rule(
+            allowed=STAFF, denied=("operator", "outsider"), params=QN
+        ),
+        ("POST", "/kuesioner/{questionnaire_id}/ubah-nama"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=QN,
+        ),
+        ("POST", "/kuesioner/{questionnaire_id}/hapus"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=QN,
+        ),
+        ("GET", "/kuesioner/{questionnaire_id}/versi"): Rule(
+            allowed=STAFF, denied=("operator", "outsider"), params=QN
+        ),
+        ("GET", "/kuesioner/{questionnaire_id}/{slug}/baru"): Rule(
+            allowed=STAFF,
+            denied=("operator", "outsider"),
+            params=lambda w: {"questionnaire_id": w.ids["questionnaire_id"], "slug": "butir"},
+        ),
+        ("GET", "/kuesioner/{questionnaire_id}/{slug}/{node_id}"): Rule(
+            allowed=STAFF, denied=("operator", "outsider"), params=QN_NODE
+        ),
+        ("POST", "/kuesioner/{questionnaire_id}/{slug}/simpan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=lambda w: {"questionnaire_id": w.ids["questionnaire_id"], "slug": "butir"},
+        ),
+        ("POST", "/kuesioner/{questionnaire_id}/{slug}/{node_id}/hapus"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=QN_NODE,
+        ),
+        ("POST", "/kuesioner/{questionnaire_id}/butir/{node_id}/pulihkan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=QN_NODE,
+        ),
+        ("GET", "/api/v1/questionnaires/{questionnaire_id}"): Rule(
+            allowed=STAFF, denied=("operator", "outsider"), params=QN
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/bodies/{body_id}/questionnaire"): Rule(
+            allowed=("sekretariat", "komisioner", "operator"),
+            denied=("juri", "outsider"),
+            params=CYC_BODY,
+        ),
+    }
+)
 
 EXEMPT_PREFIXES = ("/static", "/openapi.json", "/api/docs")
 
