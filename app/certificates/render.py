@@ -256,7 +256,14 @@ def prepare_batch(
 def new_canvas(buf: io.BytesIO, title: str, author: str) -> Canvas:
     """A deterministic canvas: fixed dates, ID and producer (reportlab's invariant mode)."""
     register_fonts()
-    c = Canvas(buf, pagesize=(PAGE_W, PAGE_H), invariant=1, pageCompression=1)
+    c = Canvas(
+        buf,
+        pagesize=(PAGE_W, PAGE_H),
+        invariant=1,
+        pageCompression=1,
+        initialFontName=SERIF,  # else every page names Helvetica, a font we do not embed
+        initialFontSize=12,
+    )
     c.setTitle(title)
     c.setAuthor(author)
     c.setCreator(PRODUCER)

@@ -102,6 +102,7 @@ def run_sheet_pdf(certs: Sequence[CertificateData], *, title: str, subtitle: str
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [white, HexColor("#F1F4F9")]),
                 ("GRID", (0, 0), (-1, -1), 0.4, HexColor("#9AA7BD")),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONT", (0, 0), (-1, -1), SANS, 8.5),  # cells default to Helvetica
             ]
         )
     )
@@ -120,6 +121,8 @@ def run_sheet_pdf(certs: Sequence[CertificateData], *, title: str, subtitle: str
         creator=PRODUCER,
         producer=PRODUCER,
         invariant=1,
+        initialFontName=SANS,  # else every page names Helvetica, a font we do not embed
+        initialFontSize=10,
     )
     doc.build(
         [
