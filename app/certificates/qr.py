@@ -7,6 +7,7 @@ certificate, so a batch may encode its codes in worker processes while the main 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -66,6 +67,11 @@ def qr_drawing(url: str) -> QrDrawing:
     rects.sort(key=lambda r: (r[1], r[0]))
     ops = " ".join(f"{x} {size - top - h} {w} {h} re" for x, top, w, h in rects)
     return QrDrawing(size=size, ops=ops)
+
+
+def default_workers() -> int:
+    """Processes worth using for QR encoding: the CPUs this process may run on, at most 2."""
+    return max(1, min(2, len(os.sched_getaffinity(0))))
 
 
 def _drawings_chunk(urls: Sequence[str]) -> list[QrDrawing]:

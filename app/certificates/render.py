@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from app.certificates.images import PreparedImage
+from app.certificates.images import PreparedImage, prepare_image
 from app.certificates.layout import (
     SANS,
     SANS_BOLD,
@@ -73,6 +73,20 @@ class Issuer:
     base_url: str  # where `/piagam/{serial}` verification pages are served
     logo: PreparedImage | None = None
     signature: PreparedImage | None = None
+
+
+def make_issuer(
+    commission: str, base_url: str, *, logo: bytes | None = None, signature: bytes | None = None
+) -> Issuer:
+    """An issuer from uploaded image bytes, each checked (ValidationFailed names the field)."""
+    return Issuer(
+        commission=commission,
+        base_url=base_url,
+        logo=None if logo is None else prepare_image(logo, field="logo", label="Logo"),
+        signature=None
+        if signature is None
+        else prepare_image(signature, field="signature", label="Gambar tanda tangan"),
+    )
 
 
 @dataclass(frozen=True)

@@ -178,5 +178,7 @@ def sample_signature_png() -> bytes:
 def sample_issuer(base_url: str = SAMPLE_BASE_URL) -> Issuer:
     """KI Jatim as the issuer, with the stand-in logo and signature."""
     logo: PreparedImage = prepare_image(sample_logo_png(), field="logo", label="Logo")
-    signature = prepare_image(sample_signature_png(), field="signature", label="Tanda tangan")
+    signature = prepare_image(
+        sample_signature_png(), field="signature", label="Gambar tanda tangan"
+    )
     return Issuer(commission=COMMISSION, base_url=base_url, logo=logo, signature=signature)

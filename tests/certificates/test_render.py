@@ -8,7 +8,6 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from app.certificates.images import prepare_image
 from app.certificates.qr import qr_matrix
 from app.certificates.render import (
     FORM_NAME,
@@ -18,11 +17,17 @@ from app.certificates.render import (
     QR_X,
     QR_Y,
     Issuer,
+    make_issuer,
     preview_pdf,
     render_pdf,
 )
 from app.certificates.rules import AwardKind, CertificateData, verification_url
-from app.certificates.samples import sample_batch, sample_issuer
+from app.certificates.samples import (
+    sample_batch,
+    sample_issuer,
+    sample_logo_png,
+    sample_signature_png,
+)
 from app.certificates.templates import CertificateTemplate
 from app.errors import ValidationFailed
 from tests.certificates.helpers import by_body, char_boxes, page_images, page_texts
@@ -228,7 +233,22 @@ def test_a_preview_with_an_unknown_merge_field_lists_the_allowed_ones(
 
 def test_a_bad_logo_is_refused_before_rendering() -> None:
     with pytest.raises(ValidationFailed) as err:
-        replace(
-            sample_issuer(), logo=prepare_image(b"GIF89a-not-really", field="logo", label="Logo")
-        )
+        make_issuer("Komisi Informasi Pusat", "https://x.example", logo=b"GIF89a-not-really")
     assert err.value.field_errors == {"logo": err.value.message}
+    assert "Logo bukan berkas gambar yang valid" in err.value.message
+
+
+def test_a_bad_signature_image_names_its_own_field() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        make_issuer("Komisi Informasi Pusat", "https://x.example", signature=b"%PDF-1.7")
+    assert list(err.value.field_errors) == ["signature"]
+
+
+def test_an_issuer_made_from_uploads_equals_the_sample_issuer() -> None:
+    made = make_issuer(
+        "Komisi Informasi Provinsi Jawa Timur",
+        "https://monev.kip.example.id",
+        logo=sample_logo_png(),
+        signature=sample_signature_png(),
+    )
+    assert made == sample_issuer()

@@ -1,6 +1,8 @@
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.certificates.rules import AwardKind
 from app.certificates.samples import COMMISSION, sample_award_list
@@ -110,3 +112,10 @@ def test_a_batch_with_a_bad_template_names_the_award_kind() -> None:
         check_templates(templates, [AwardKind.SPECIAL])
     assert err.value.message.startswith("Templat 'khusus'")
     assert "{judul}" in err.value.field_errors["title"]
+
+
+@given(st.text(max_size=80))
+def test_checking_any_text_gives_errors_or_nothing_but_never_crashes(text: str) -> None:
+    errors = template_errors(_template(title=text, body_text=text))
+    if not errors:
+        fill_template(_template(title=text, body_text=text), sample_award_list()[0], COMMISSION)
