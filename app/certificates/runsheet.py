@@ -4,6 +4,7 @@ qualifications, as PDF (to read from on stage) and XLSX (to edit). Both are dete
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -171,14 +172,17 @@ def run_sheet_xlsx(certs: Sequence[CertificateData], *, title: str) -> bytes:
     wb.properties.creator = PRODUCER
     wb.properties.title = title
     wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
     raw = io.BytesIO()
     wb.save(raw)
     return _fixed_zip_times(raw.getvalue())
 
 
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+
+
 def _fixed_zip_times(data: bytes) -> bytes:
-    """Rewrite an XLSX (a ZIP) with fixed entry times, so the same data gives the same bytes."""
+    """Rewrite an XLSX (a ZIP) with fixed entry times and a fixed `modified` property (openpyxl
+    stamps the time of saving), so the same data gives the same bytes."""
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as src,
@@ -189,5 +193,9 @@ def _fixed_zip_times(data: bytes) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o100644 << 16
-            dst.writestr(info, src.read(item.filename))
+            content = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                content = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
+            dst.writestr(info, content)
     return out.getvalue()

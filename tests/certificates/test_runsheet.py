@@ -1,7 +1,10 @@
+import datetime
 import io
+import zipfile
 from dataclasses import replace
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -67,8 +70,22 @@ def test_xlsx_cells_that_look_like_formulas_are_escaped(awards: list[Certificate
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
 
 
-def test_the_xlsx_is_byte_for_byte_repeatable(awards: list[CertificateData]) -> None:
-    assert run_sheet_xlsx(awards, title=TITLE) == run_sheet_xlsx(awards, title=TITLE)
+def test_the_xlsx_is_byte_for_byte_repeatable(
+    awards: list[CertificateData], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run_sheet_xlsx(awards, title=TITLE)
+
+    class Later(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> "Later":
+            return cls(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+    # openpyxl stamps the time of saving; a save at another moment must not change the bytes
+    monkeypatch.setattr("openpyxl.writer.excel.datetime.datetime", Later)
+    assert run_sheet_xlsx(awards, title=TITLE) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert b"2000-01-01T00:00:00Z</dcterms:modified>" in archive.read("docProps/core.xml")
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
 def test_the_pdf_run_sheet_reads_in_calling_order(awards: list[CertificateData]) -> None:
