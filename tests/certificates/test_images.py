@@ -68,3 +68,9 @@ def test_a_jpeg_signature_is_accepted_and_shrunk_to_print_size() -> None:
 def test_preparing_the_same_upload_twice_gives_the_same_bytes() -> None:
     first = prepare_image(sample_logo_png(), field="logo", label="Logo")
     assert prepare_image(sample_logo_png(), field="logo", label="Logo") == first
+
+
+def test_an_image_with_too_many_pixels_is_refused_even_when_the_file_is_small() -> None:
+    huge = image_bytes(Image.new("1", (7000, 6000)))
+    assert len(huge) < 1024 * 1024
+    assert "piksel terlalu besar" in _refused(huge).message
