@@ -8,7 +8,7 @@ encode its codes in worker processes while the main process draws.
 from __future__ import annotations
 
 import multiprocessing
-import os
+import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +34,9 @@ def qr_matrix(url: str) -> tuple[bytearray, ...]:
     return best_mask_matrix(url, QR_ERROR_LEVEL)[1]
 
 
+_DARK_RUN = re.compile(rb"\x01+")
+
+
 def qr_drawing(url: str) -> QrDrawing:
     """Encode `url` and turn its dark modules into as few rectangles as practical."""
     matrix = qr_matrix(url)
@@ -42,16 +45,7 @@ def qr_drawing(url: str) -> QrDrawing:
     open_runs: dict[tuple[int, int], tuple[int, int]] = {}  # (x, w) -> (top row, height)
     rects: list[tuple[int, int, int, int]] = []  # (x, top row, w, h)
     for y, row in enumerate(matrix):
-        runs: set[tuple[int, int]] = set()
-        x = 0
-        while x < size:
-            if row[x]:
-                start = x
-                while x < size and row[x]:
-                    x += 1
-                runs.add((start, x - start))
-            else:
-                x += 1
+        runs = {(m.start(), m.end() - m.start()) for m in _DARK_RUN.finditer(row)}
         for run in list(open_runs):
             if run not in runs:
                 top, h = open_runs.pop(run)
@@ -67,11 +61,6 @@ def qr_drawing(url: str) -> QrDrawing:
     rects.sort(key=lambda r: (r[1], r[0]))
     ops = " ".join(f"{x} {size - top - h} {w} {h} re" for x, top, w, h in rects)
     return QrDrawing(size=size, ops=ops)
-
-
-def default_workers() -> int:
-    """Processes worth using for QR encoding: the CPUs this process may run on, at most 2."""
-    return max(1, min(2, len(os.sched_getaffinity(0))))
 
 
 def _drawings_chunk(urls: Sequence[str]) -> list[QrDrawing]:
