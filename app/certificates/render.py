@@ -126,7 +126,7 @@ SIGN_CX = PAGE_W - 205
 # The variable text of a page. Boxes never overlap; the fixed parts live in the form.
 BODY_NAME = Box(CENTER_X, 372, 700, 56, SERIF_BOLD, 28, 14, 2, one_line_down_to=22)
 AWARD_TITLE = Box(CENTER_X, 310, 680, 42, SERIF_BOLD, 22, 11, 2, one_line_down_to=17)
-BODY_TEXT = Box(CENTER_X, 262, 640, 66, SERIF, 12.5, 8, 4)
+BODY_TEXT = Box(CENTER_X, 255, 640, 64, SERIF, 12.5, 8, 4)
 PLACE_DATE = Box(SIGN_CX, 184, 300, 16, SERIF, 11.5, 7, 1)
 SIGNATORY_TITLE = Box(SIGN_CX, 168, 300, 28, SERIF_BOLD, 11, 7, 2)
 SIGNATORY_NAME = Box(SIGN_CX, 80, 300, 16, SERIF_BOLD, 12, 7, 1)
