@@ -1,0 +1,1 @@
+"""Award certificates (piagam penghargaan) and the ceremony kit."""
