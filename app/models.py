@@ -9,6 +9,7 @@ from app.jobs import models as jobs_models
 from app.orgs import models as orgs_models
 from app.outbox import models as outbox_models
 from app.questionnaires import models as questionnaires_models
+from app.results import models as results_models
 from app.submissions import models as submissions_models
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "orgs_models",
     "outbox_models",
     "questionnaires_models",
+    "results_models",
     "submissions_models",
 ]
