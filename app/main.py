@@ -13,8 +13,12 @@ from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
 from app.jobs import views as jobs_views
+from app.notifications import broadcast_views
+from app.notifications import tasks as notification_tasks
+from app.notifications import views as notifications_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
+from app.outbox import views as outbox_views
 from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
@@ -44,8 +48,12 @@ def create_app() -> FastAPI:
         bodies_api,
         orgs_views,
         jobs_views,
+        notifications_views,
+        broadcast_views,
+        outbox_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)
     _ = outbox_tasks  # periodic outbox delivery is registered on the queue
+    _ = notification_tasks  # hourly reminders are registered on the queue
     return app
