@@ -12,6 +12,8 @@ from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
+from app.helpdesk import view_as as helpdesk_view_as
+from app.helpdesk import views as helpdesk_views
 from app.jobs import views as jobs_views
 from app.notifications import broadcast_views
 from app.notifications import tasks as notification_tasks
@@ -51,6 +53,8 @@ def create_app() -> FastAPI:
         notifications_views,
         broadcast_views,
         outbox_views,
+        helpdesk_views,
+        helpdesk_view_as,
     ):
         app.include_router(module.router)
     install_error_handlers(app)
