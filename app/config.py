@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     huey_immediate: bool = False
     log_level: str = "INFO"
     mail_from: str = "Monev KIP <no-reply@monevkip.local>"
+    # Outgoing mail: without SMTP_HOST, development and tests write e-mail to the log; production
+    # keeps it in the outbox (status "gagal", retried) until an SMTP server is configured.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    mail_max_attempts: int = Field(default=5, ge=1)
+    mail_retry_backoff_seconds: int = Field(default=60, ge=1)
+    invitation_reminder_days: int = Field(default=3, ge=1)
     max_import_bytes: int = 5 * 1024 * 1024
     max_import_rows: int = 20_000
 

@@ -14,9 +14,15 @@ from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
+from app.helpdesk import view_as as helpdesk_view_as
+from app.helpdesk import views as helpdesk_views
 from app.jobs import views as jobs_views
+from app.notifications import broadcast_views
+from app.notifications import tasks as notification_tasks
+from app.notifications import views as notifications_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
+from app.outbox import views as outbox_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.web import home
@@ -52,8 +58,14 @@ def create_app() -> FastAPI:
         cycles_api,
         questionnaires_views,
         questionnaires_api,
+        notifications_views,
+        broadcast_views,
+        outbox_views,
+        helpdesk_views,
+        helpdesk_view_as,
     ):
         app.include_router(module.router)
     install_error_handlers(app)
     _ = outbox_tasks  # periodic outbox delivery is registered on the queue
+    _ = notification_tasks  # hourly reminders are registered on the queue
     return app

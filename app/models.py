@@ -4,8 +4,10 @@ from app.accounts import models as accounts_models
 from app.audit import models as audit_models
 from app.bodies import models as bodies_models
 from app.cycles import models as cycles_models
+from app.helpdesk import models as helpdesk_models
 from app.imports import models as imports_models
 from app.jobs import models as jobs_models
+from app.notifications import models as notifications_models
 from app.orgs import models as orgs_models
 from app.outbox import models as outbox_models
 from app.questionnaires import models as questionnaires_models
@@ -17,8 +19,10 @@ __all__ = [
     "audit_models",
     "bodies_models",
     "cycles_models",
+    "helpdesk_models",
     "imports_models",
     "jobs_models",
+    "notifications_models",
     "orgs_models",
     "outbox_models",
     "questionnaires_models",

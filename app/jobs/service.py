@@ -42,7 +42,18 @@ def after_commit(db: Session, fn: Callable[[], Any]) -> None:
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(db: Session) -> None:
     pending = db.info.pop("after_commit", [])
+    if db.info.get("defer_after_commit"):
+        # The request's session runs them once commit() has fully returned (see run_deferred):
+        # a callback that opens its own session must not do so halfway through this commit.
+        db.info.setdefault("committed_callbacks", []).extend(pending)
+        return
     for fn in pending:
+        fn()
+
+
+def run_deferred(db: Session) -> None:
+    """Run the callbacks of transactions that have committed on this session."""
+    for fn in db.info.pop("committed_callbacks", []):
         fn()
 
 

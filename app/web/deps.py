@@ -13,6 +13,7 @@ from app.accounts.rules import Actor
 from app.db import get_db as _plain_get_db
 from app.db import open_session
 from app.errors import Forbidden, NotAuthenticated
+from app.jobs.service import run_deferred
 from app.orgs.models import Organisation, OrgInfo
 
 SESSION_COOKIE = "monev_session"
@@ -23,9 +24,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def get_db(request: Request) -> Iterator[Session]:
     """One transaction per request (state-changing requests take SQLite's write lock up front)."""
     db = open_session(write=request.method not in SAFE_METHODS)
+    db.info["defer_after_commit"] = True
     try:
         yield db
         db.commit()
+        run_deferred(db)
     except BaseException:
         db.rollback()
         raise

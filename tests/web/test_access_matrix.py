@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
 from app.accounts.rules import Role
+from app.bodies.models import Body
+from app.helpdesk.models import FaqEntry, HelpdeskThread
 from app.jobs.service import run_job, start_job
+from app.notifications.models import Broadcast, Notification
+from app.orgs.models import Organisation
+from app.outbox.service import queue_email
 from tests.factories import CSRF, Factory, login, set_cookie
 
 
@@ -64,6 +69,7 @@ def build_world(factory: Factory, db: Session) -> World:
         "token": "tidak-ada",
     }
     _add_cycle(factory, db, w, a, body)
+    w.ids.update(_notification_world(db, a, body, w.users))
     db.flush()
     return w
 
@@ -106,6 +112,29 @@ def _add_cycle(factory: Factory, db: Session, w: World, org: Any, body: Any) -> 
     )
 
 
+def _notification_world(
+    db: Session, org: Organisation, body: Body, users: dict[str, Any]
+) -> dict[str, Any]:
+    """A notification for the operator, a thread of their body, an FAQ entry, a draft
+    broadcast and a failed outbox message, all in commission `a`."""
+    note = Notification(user_id=users["operator"].id, kind="k", title="t", link="/beranda")
+    thread = HelpdeskThread(organisation_id=org.id, body_id=body.id, subject="Pertanyaan")
+    faq = FaqEntry(organisation_id=org.id, question="q", answer="a")
+    broadcast = Broadcast(organisation_id=org.id, subject="s", body="b")
+    db.add_all([note, thread, faq, broadcast])
+    msg = queue_email(db, kind="k", to="salah", subject="s", body="b", organisation_id=org.id)
+    db.flush()
+    assert msg is not None
+    return {
+        "notification_id": note.id,
+        "thread_id": thread.id,
+        "faq_id": faq.id,
+        "broadcast_id": broadcast.id,
+        "message_id": msg.id,
+        "slug": org.slug,
+    }
+
+
 @dataclass(frozen=True)
 class Rule:
     """Who may pass the route's authorisation, and who must be refused."""
@@ -119,6 +148,10 @@ class Rule:
 STAFF_DENIED = ("juri", "operator", "verifikator")
 OWN_BODY = lambda w: {"body_id": w.ids["body_id"]}
 USER = lambda w: {"user_id": w.ids["user_id"]}
+NOTE = lambda w: {"notification_id": w.ids["notification_id"]}
+BCAST = lambda w: {"broadcast_id": w.ids["broadcast_id"]}
+MSG = lambda w: {"message_id": w.ids["message_id"]}
+THREAD = lambda w: {"thread_id": w.ids["thread_id"]}
 
 POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(public=True),
@@ -217,6 +250,76 @@ POLICY: dict[tuple[str, str], Rule] = {
         allowed=("sekretariat",),
         denied=("outsider", "juri"),
         params=lambda w: {"job_id": w.ids["job_id"]},
+    ),
+    # notifications, broadcasts, outbox, helpdesk, view as body (issue 12)
+    ("GET", "/notifikasi"): Rule(allowed=("sekretariat", "operator", "juri", "admin")),
+    ("GET", "/notifikasi/jumlah"): Rule(public=True),
+    ("POST", "/notifikasi/baca-semua"): Rule(allowed=("operator", "juri")),
+    ("POST", "/notifikasi/{notification_id}/baca"): Rule(
+        allowed=("operator",), denied=("sekretariat", "outsider", "juri"), params=NOTE
+    ),
+    ("GET", "/akun/notifikasi"): Rule(allowed=("sekretariat", "operator", "admin")),
+    ("POST", "/akun/notifikasi"): Rule(allowed=("sekretariat", "operator")),
+    ("GET", "/siaran"): Rule(allowed=("sekretariat",), denied=(*STAFF_DENIED, "komisioner")),
+    ("POST", "/siaran"): Rule(allowed=("sekretariat",), denied=(*STAFF_DENIED, "komisioner")),
+    ("GET", "/siaran/{broadcast_id}"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider", "komisioner"), params=BCAST
+    ),
+    ("POST", "/siaran/{broadcast_id}/ubah"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider", "komisioner"), params=BCAST
+    ),
+    ("POST", "/siaran/{broadcast_id}/kirim"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider", "komisioner"), params=BCAST
+    ),
+    ("GET", "/kotak-keluar"): Rule(
+        allowed=("sekretariat", "admin"), denied=(*STAFF_DENIED, "komisioner")
+    ),
+    ("GET", "/kotak-keluar/{message_id}"): Rule(
+        allowed=("sekretariat", "admin"), denied=(*STAFF_DENIED, "outsider"), params=MSG
+    ),
+    ("POST", "/kotak-keluar/{message_id}/ubah"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider"), params=MSG
+    ),
+    ("POST", "/kotak-keluar/{message_id}/kirim-ulang"): Rule(
+        allowed=("sekretariat",), denied=(*STAFF_DENIED, "outsider"), params=MSG
+    ),
+    ("GET", "/bantuan"): Rule(
+        allowed=("sekretariat", "operator"), denied=("juri", "verifikator", "komisioner")
+    ),
+    ("POST", "/bantuan"): Rule(allowed=("operator",), denied=("sekretariat", "juri")),
+    ("GET", "/bantuan/faq"): Rule(
+        allowed=("sekretariat",), denied=("operator", "juri", "komisioner")
+    ),
+    ("POST", "/bantuan/faq"): Rule(allowed=("sekretariat",), denied=("operator", "juri")),
+    ("POST", "/bantuan/faq/{faq_id}"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "operator", "juri"),
+        params=lambda w: {"faq_id": w.ids["faq_id"]},
+    ),
+    ("GET", "/bantuan/{thread_id}"): Rule(
+        allowed=("sekretariat", "operator"),
+        denied=("outsider", "juri", "komisioner"),
+        params=THREAD,
+    ),
+    ("POST", "/bantuan/{thread_id}/balas"): Rule(
+        allowed=("sekretariat", "operator"), denied=("outsider", "juri"), params=THREAD
+    ),
+    ("POST", "/bantuan/{thread_id}/selesai"): Rule(
+        allowed=("sekretariat", "operator"), denied=("outsider", "juri"), params=THREAD
+    ),
+    ("POST", "/bantuan/{thread_id}/faq"): Rule(
+        allowed=("sekretariat",), denied=("outsider", "operator", "juri"), params=THREAD
+    ),
+    ("GET", "/faq/{slug}"): Rule(public=True, params=lambda w: {"slug": w.ids["slug"]}),
+    ("GET", "/lihat-sebagai/{body_id}"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "operator", "komisioner", "juri"),
+        params=OWN_BODY,
+    ),
+    ("GET", "/lihat-sebagai/{body_id}/profil"): Rule(
+        allowed=("sekretariat",),
+        denied=("outsider", "operator", "komisioner", "juri"),
+        params=OWN_BODY,
     ),
 }
 
