@@ -17,8 +17,10 @@ from app.cycles import views as cycles_views
 from app.jobs import views as jobs_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
+from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
+from app.results import views as results_views
 from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
@@ -52,6 +54,8 @@ def create_app() -> FastAPI:
         cycles_api,
         questionnaires_views,
         questionnaires_api,
+        results_views,
+        portal_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

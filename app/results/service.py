@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.accounts.rules import Actor, Role
 from app.audit.service import record
 from app.bodies.models import Body
-from app.cycles.access import actor_id, can_manage, is_staff_of
+from app.cycles.access import actor_id, can_manage
 from app.cycles.models import Cycle, CycleCategory, CycleTarget
 from app.cycles.rules import ScoringConfig, shortlist_decisions
 from app.cycles.scoring import get_scoring_config
@@ -77,6 +77,13 @@ def require_komisioner_of(actor: Actor, cycle: Cycle) -> None:
         actor.is_admin or actor.has(Role.KOMISIONER)
     ):
         raise Forbidden("Hanya komisioner yang dapat menyetujui dan menerbitkan hasil.")
+
+
+def can_see_results(actor: Actor, cycle: Cycle) -> bool:
+    """Sekretariat and komisioners (and the platform admin) see unpublished results."""
+    return actor.organisation_id == cycle.organisation_id and (
+        actor.is_admin or actor.has(Role.SEKRETARIAT, Role.KOMISIONER)
+    )
 
 
 def _require_open(cycle: Cycle) -> None:
@@ -618,7 +625,7 @@ def body_result(
     db: Session, actor: Actor, cycle: Cycle, body_id: int
 ) -> tuple[ResultRow, ResultSet, Decree | None]:
     """ "How my score was computed": staff see the latest set; a body its published result."""
-    if is_staff_of(actor, cycle.organisation_id):
+    if can_see_results(actor, cycle):
         sets = list_result_sets(db, cycle)
         decree = current_decree(db, cycle)
         rs = db.get(ResultSet, decree.result_set_id) if decree else (sets[0] if sets else None)
