@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, not_, or_, select
+from sqlalchemy import BigInteger, and_, cast, func, insert, not_, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor, Role
@@ -120,18 +120,19 @@ class CycleFrame:
 def cycle_frame(db: Session, cycle: Cycle) -> CycleFrame:
     cats = list(db.scalars(select(CycleCategory).where(CycleCategory.cycle_id == cycle.id)))
     by_id = {c.id: c for c in cats}
-    targets = db.execute(
+    conn = db.connection()
+    targets = conn.execute(
         select(CycleTarget.body_id, CycleTarget.cycle_category_id).where(
             CycleTarget.cycle_id == cycle.id
         )
     ).all()
     submitted = set(
-        db.scalars(
+        conn.execute(
             select(Submission.body_id).where(
                 Submission.cycle_id == cycle.id,
                 Submission.status == SubmissionStatus.SUBMITTED,
             )
-        )
+        ).scalars()
     )
     return CycleFrame(
         categories={c.code: c for c in cats},
@@ -186,7 +187,7 @@ def saq_scores(db: Session, cycle: Cycle, frame: CycleFrame) -> dict[int, SaqSco
         select(
             Answer.body_id,
             Answer.indicator_id,
-            func.sum(Item.weight * Answer.credit_scaled),
+            cast(func.sum(Item.weight * Answer.credit_scaled), BigInteger),
         )
         .join(Item, Item.id == Answer.item_id)
         .where(Answer.cycle_id == cycle.id, Item.removed_at.is_(None))
@@ -208,13 +209,14 @@ def saq_scores(db: Session, cycle: Cycle, frame: CycleFrame) -> dict[int, SaqSco
         )
     rows_by_questionnaire: dict[int, list[EarnedSum]] = {}
     scored = {b for b in frame.submitted if b in frame.body_category}
-    for body_id, indicator_id, total in db.execute(query):
-        if body_id not in scored:
-            continue
-        ind = indicator_by_id[indicator_id]
-        rows_by_questionnaire.setdefault(ind.questionnaire_id, []).append(
-            EarnedSum(body_id, ind.code, int(total or 0))
-        )
+    # Plain rows through the connection (no ORM row processing): 60 000 rows for 10 000 bodies.
+    target = {
+        i.id: (i.code, rows_by_questionnaire.setdefault(i.questionnaire_id, [])) for i in indicators
+    }
+    for body_id, indicator_id, total in db.connection().execute(query):
+        if body_id in scored:
+            code, bucket = target[indicator_id]
+            bucket.append(EarnedSum(body_id, code, total or 0))
     scores: dict[int, SaqScore] = {}
     for qid in questionnaire_ids:
         q_indicators = [
@@ -260,7 +262,7 @@ def shortlisted_body_ids(db: Session, cycle: Cycle) -> set[int]:
 
 def _component_scores(db: Session, cycle: Cycle) -> dict[int, dict[str, Decimal]]:
     found: dict[int, dict[str, Decimal]] = {}
-    rows = db.execute(
+    rows = db.connection().execute(
         select(ComponentScore.body_id, ComponentScore.component_code, ComponentScore.score).where(
             ComponentScore.cycle_id == cycle.id
         )

@@ -14,9 +14,9 @@ from app.cycles.access import can_manage, get_cycle_for_actor, organisation_of
 from app.cycles.models import Cycle
 from app.cycles.rules import to_utc
 from app.cycles.scoring import get_scoring_config
-from app.errors import RECOVERABLE, DomainError, Forbidden, ValidationFailed
+from app.errors import RECOVERABLE, DomainError, Forbidden, NotFound, ValidationFailed
 from app.imports.tabular import read_table
-from app.results import service
+from app.results import exports, service
 from app.results.publication import publication_blockers
 from app.results.rules import RowChange
 from app.web.deps import get_db, org_actor
@@ -323,3 +323,57 @@ async def results_components_import(
         ctx = {**_components_ctx(db, cycle), "error": exc.message}
         return render(request, "results/components.html", ctx, status_code=422)
     return redirect(f"/siklus/{cycle.id}/komponen", f"{count} nilai komponen disimpan.")
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+@router.get("/siklus/{cycle_id}/hasil/{set_id}/ekspor.{fmt}", name="results.export")
+def results_export(
+    cycle_id: int,
+    set_id: int,
+    fmt: str,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = _staff_cycle(db, actor, cycle_id)
+    rs = service.get_result_set(db, cycle, set_id)
+    rows = exports.export_rows(db, rs)
+    if fmt == "csv":
+        data, media = exports.to_csv(rows), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        data, media = exports.to_xlsx(rows), XLSX
+    else:
+        raise NotFound("Format ekspor tidak dikenal (csv atau xlsx).")
+    name = f"hasil-{cycle.id}-versi-{rs.number}.{fmt}"
+    return Response(data, media_type=media, headers=_attachment(name))
+
+
+@router.get("/siklus/{cycle_id}/sk/{decree_id}/{kind}.pdf", name="results.decree_pdf")
+def results_decree_pdf(
+    cycle_id: int,
+    decree_id: int,
+    kind: str,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = _staff_cycle(db, actor, cycle_id)
+    decree = service.get_decree(db, cycle, decree_id)
+    rs = service.get_result_set(db, cycle, decree.result_set_id)
+    rows = exports.export_rows(db, rs)
+    org = organisation_of(db, cycle)
+    if kind == "lampiran":
+        data = exports.decree_attachment_pdf(org, cycle, decree, rows)
+    elif kind == "berita-acara":
+        data = exports.berita_acara_pdf(org, cycle, decree, rs, rows)
+    else:
+        raise NotFound("Dokumen tidak dikenal (lampiran atau berita-acara).")
+    name = f"{kind}-sk-{cycle.id}-v{decree.version}.pdf"
+    return Response(data, media_type="application/pdf", headers=_attachment(name))
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

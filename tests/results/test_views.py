@@ -164,3 +164,38 @@ def test_component_scores_upload_keeps_nothing_when_a_row_is_wrong(
     )
     assert r.status_code == 303
     assert "77,50" in client.get(f"/siklus/{cycle.id}/komponen").text
+
+
+def test_exports_escape_formulas_and_render_the_decree_documents(
+    client: TestClient, factory: Factory, db: Session
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.bodies.models import Body
+    from app.cycles.access import system_actor
+    from app.results import service
+
+    org, cycle, second, u = _world(factory, db)
+    body = db.get(Body, second)
+    assert body is not None
+    body.name = "=HYPERLINK(1)"
+    kom = factory.actor(u["kom"])
+    rs = service.compute_and_store(db, system_actor(org.id), cycle)
+    d = service.draft_decree(db, system_actor(org.id), cycle, rs)
+    service.approve_decree(db, kom, cycle, d, sk_number="SK/9", sk_date="2025-12-01")
+    db.commit()
+    login(client, db, u["sek"])
+    text = client.get(f"/siklus/{cycle.id}/hasil/{rs.id}/ekspor.csv").text
+    assert "'=HYPERLINK(1)" in text and "43.33" in text
+    xlsx = client.get(f"/siklus/{cycle.id}/hasil/{rs.id}/ekspor.xlsx").content
+    ws = load_workbook(io.BytesIO(xlsx)).active
+    assert ws is not None
+    assert "'=HYPERLINK(1)" in [c.value for c in ws["C"]]
+    for kind in ("lampiran", "berita-acara"):
+        pdf = client.get(f"/siklus/{cycle.id}/sk/{d.id}/{kind}.pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert client.get(f"/siklus/{cycle.id}/sk/{d.id}/lain.pdf").status_code == 404
+    login(client, db, u["juri"])
+    assert client.get(f"/siklus/{cycle.id}/hasil/{rs.id}/ekspor.csv").status_code == 403

@@ -455,6 +455,16 @@ POLICY.update(
         ("POST", "/siklus/{cycle_id}/nominasi"): KOM_ONLY,
         ("GET", "/siklus/{cycle_id}/komponen"): RESULTS_READ,
         ("POST", "/siklus/{cycle_id}/komponen"): SEK_ONLY,
+        ("GET", "/siklus/{cycle_id}/hasil/{set_id}/ekspor.{fmt}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=lambda w: {**CYC_SET(w), "fmt": "xlsx"},
+        ),
+        ("GET", "/siklus/{cycle_id}/sk/{decree_id}/{kind}.pdf"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=lambda w: {**CYC_DECREE(w), "kind": "lampiran"},
+        ),
         ("GET", "/hasil"): Rule(public=True),
         ("GET", "/hasil/{cycle_id}"): Rule(public=True, params=CYC),
         ("GET", "/hasil/{cycle_id}/data.csv"): Rule(public=True, params=CYC),
