@@ -23,7 +23,7 @@ from app.portal.charts import bar_chart, line_chart
 from app.results import history as hist
 from app.results import service
 from app.results.models import Decree, DecreeStatus, ResultRow, ResultSet
-from app.results.rules import RecognitionRules, body_recognitions
+from app.results.rules import RecognitionRules, body_recognitions, cycle_recognitions
 from app.web.deps import get_db
 from app.web.templating import render
 
@@ -130,6 +130,16 @@ def portal_cycle(
         and (not q.strip() or q.strip().casefold() in r["body"].casefold())
     ]
     amended = db.get(Decree, current.amends_id) if current.amends_id else None
+    names = {r["body_id"]: r["body"] for r in rows}
+    recognitions = [
+        (names.get(rec.body_id, ""), rec)
+        for rec in cycle_recognitions(
+            hist.commission_cycle_years(db, cycle.organisation_id),
+            hist.commission_history(db, cycle.organisation_id),
+            cycle.year,
+        )
+        if rec.body_id in names
+    ]
     ctx = {
         "cycle": cycle,
         "org": db.get(Organisation, cycle.organisation_id),
@@ -140,6 +150,7 @@ def portal_cycle(
         "total": len(rows),
         "categories": categories,
         "by_band": by_band,
+        "recognitions": recognitions,
         "q": q,
         "kategori": kategori,
         "chart_bands": bar_chart("Jumlah badan publik per kualifikasi", by_band),

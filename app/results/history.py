@@ -188,6 +188,38 @@ def body_history(db: Session, body: Body) -> list[HistoryRecord]:
     return [by_year[y] for y in sorted(by_year)]
 
 
+def commission_history(db: Session, organisation_id: int) -> list[HistoryRecord]:
+    """Every body's published results of a commission (imports, overridden by decrees)."""
+    from app.results.service import public_decree
+
+    found: dict[tuple[int, int], HistoryRecord] = {
+        (h.body_id, h.year): HistoryRecord(
+            h.body_id, h.year, h.qualification, h.score, h.category_code or None
+        )
+        for h in db.scalars(
+            select(HistoryResult).where(HistoryResult.organisation_id == organisation_id)
+        )
+    }
+    for cycle in db.scalars(select(Cycle).where(Cycle.organisation_id == organisation_id)):
+        decree = public_decree(db, cycle)
+        if decree is None:
+            continue
+        rows = db.execute(
+            select(
+                ResultRow.body_id,
+                ResultRow.qualification,
+                ResultRow.published,
+                ResultRow.category_code,
+            ).where(ResultRow.result_set_id == decree.result_set_id)
+        )
+        for body_id, qualification, published, category in rows:
+            if qualification is not None:
+                found[(body_id, cycle.year)] = HistoryRecord(
+                    body_id, cycle.year, qualification, published, category
+                )
+    return list(found.values())
+
+
 def commission_cycle_years(db: Session, organisation_id: int) -> list[int]:
     """The years in which the commission held a cycle (with published or imported results)."""
     years = set(

@@ -170,3 +170,28 @@ def test_imported_rows_keep_an_empty_rank_and_derive_the_qualification(
     from app.results.models import HistoryResult
 
     assert db.query(HistoryResult).one().rank is None
+
+
+def test_the_cycle_page_lists_the_most_improved_body_of_a_category(
+    client: TestClient, factory: Factory, db: Session
+) -> None:
+    org, cycle, ids, _tied = _published(factory, db)
+    from app.bodies.models import Body
+
+    body = db.get(Body, ids["opd_pemprov"])
+    assert body is not None
+    rows = [
+        (
+            2,
+            {
+                "commission": org.short_name,
+                "year": str(cycle.year - 1),
+                "body": body.name,
+                "score": "70.00",
+            },
+        )
+    ]
+    history.import_history(db, rows, actor_user_id=None)
+    db.commit()
+    page = client.get(f"/hasil/{cycle.id}")
+    assert "Peningkatan nilai terbesar di kategorinya" in page.text and "+30,00" in page.text
