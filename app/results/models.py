@@ -135,6 +135,8 @@ class Decree(Base):
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     superseded_at: Mapped[datetime | None]
+    awards_reviewed_at: Mapped[datetime | None]
+    awards_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class HistoryResult(Base):
@@ -154,3 +156,19 @@ class HistoryResult(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SpecialAwardGrant(Base):
+    """A named prize given by hand to a body (e.g. "Pimpinan Terbaik"), one of the cycle's rules."""
+
+    __tablename__ = "result_special_awards"
+    __table_args__ = (UniqueConstraint("cycle_id", "body_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

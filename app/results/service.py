@@ -36,6 +36,7 @@ from app.results.models import (
     ResultRow,
     ResultSet,
     ShortlistEntry,
+    SpecialAwardGrant,
 )
 from app.results.publication import publication_blockers
 from app.results.rules import (
@@ -213,7 +214,7 @@ def saq_scores(db: Session, cycle: Cycle, frame: CycleFrame) -> dict[int, SaqSco
     target = {
         i.id: (i.code, rows_by_questionnaire.setdefault(i.questionnaire_id, [])) for i in indicators
     }
-    for body_id, indicator_id, total in db.connection().execute(query):
+    for body_id, indicator_id, total in db.connection().execute(query).all():
         if body_id in scored:
             code, bucket = target[indicator_id]
             bucket.append(EarnedSum(body_id, code, total or 0))
@@ -834,10 +835,98 @@ def save_component_scores(
 # --- awards ------------------------------------------------------------------------------------
 
 
-def award_list(
-    db: Session, cycle: Cycle, special: Iterable[SpecialAward] = ()
-) -> tuple[Award, ...]:
-    """The awards of the cycle's current decree (certificates are made from this list)."""
+def special_awards(db: Session, cycle: Cycle) -> list[SpecialAward]:
+    """The prizes given by hand in this cycle."""
+    return [
+        SpecialAward(g.body_id, g.name, g.reason)
+        for g in db.scalars(
+            select(SpecialAwardGrant)
+            .where(SpecialAwardGrant.cycle_id == cycle.id)
+            .order_by(SpecialAwardGrant.name, SpecialAwardGrant.body_id)
+        )
+    ]
+
+
+def grant_special_award(
+    db: Session, actor: Actor, cycle: Cycle, *, body_id: int, name: str, reason: str = ""
+) -> SpecialAwardGrant:
+    """Give a special prize (one the cycle's award rules name) to a body with a result."""
+    require_sekretariat_of(actor, cycle)
+    decree = current_decree(db, cycle)
+    if decree is None:
+        raise InvalidTransition("Penghargaan khusus diberikan setelah hasil diterbitkan.")
+    _, names = award_rules(get_scoring_config(db, cycle))
+    errors: dict[str, str] = {}
+    if name not in names:
+        errors["name"] = "Pilih penghargaan khusus yang ada di aturan siklus."
+    has_result = db.scalar(
+        select(ResultRow.id).where(
+            ResultRow.result_set_id == decree.result_set_id,
+            ResultRow.body_id == body_id,
+            ResultRow.published.is_not(None),
+        )
+    )
+    if has_result is None:
+        errors["body_id"] = "Badan publik ini tidak memiliki hasil terbit."
+    if errors:
+        raise ValidationFailed("Penghargaan khusus tidak dapat diberikan.", field_errors=errors)
+    exists = db.scalar(
+        select(SpecialAwardGrant).where(
+            SpecialAwardGrant.cycle_id == cycle.id,
+            SpecialAwardGrant.body_id == body_id,
+            SpecialAwardGrant.name == name,
+        )
+    )
+    if exists is not None:
+        raise Conflict("Badan publik ini sudah menerima penghargaan tersebut.")
+    grant = SpecialAwardGrant(
+        organisation_id=cycle.organisation_id,
+        cycle_id=cycle.id,
+        body_id=body_id,
+        name=name,
+        reason=reason.strip(),
+        created_by_id=actor_id(actor),
+    )
+    db.add(grant)
+    decree.awards_reviewed_at = None  # the list changed: it must be reviewed again
+    decree.awards_reviewed_by_id = None
+    db.flush()
+    _audit(
+        db,
+        actor,
+        cycle,
+        "results.special_award",
+        "special_award",
+        grant.id,
+        body_id=body_id,
+        name=name,
+    )
+    return grant
+
+
+def review_awards(db: Session, actor: Actor, cycle: Cycle) -> Decree:
+    """A komisioner marks the award list of the current decree as reviewed."""
+    require_komisioner_of(actor, cycle)
+    decree = current_decree(db, cycle)
+    if decree is None:
+        raise InvalidTransition("Belum ada hasil terbit.")
+    decree.awards_reviewed_at = utcnow()
+    decree.awards_reviewed_by_id = actor_id(actor)
+    _audit(
+        db,
+        actor,
+        cycle,
+        "results.awards_reviewed",
+        "decree",
+        decree.id,
+        count=len(award_list(db, cycle)),
+    )
+    return decree
+
+
+def award_list(db: Session, cycle: Cycle) -> tuple[Award, ...]:
+    """The awards of the cycle's current decree (certificates are made from this list once
+    `awards_reviewed(db, cycle)`): Informatif, top N per category, best per indicator, special."""
     decree = current_decree(db, cycle)
     if decree is None:
         return ()
@@ -847,7 +936,13 @@ def award_list(
     results = tuple(final_scores_of(rs, stored_rows(db, rs), config))
     ranking = rank_results(results, ranking_policy(config))
     rules, _ = award_rules(config)
-    return determine_awards(results, ranking, rules, special)
+    return determine_awards(results, ranking, rules, special_awards(db, cycle))
+
+
+def awards_reviewed(db: Session, cycle: Cycle) -> bool:
+    """True when a komisioner reviewed the current award list."""
+    decree = current_decree(db, cycle)
+    return decree is not None and decree.awards_reviewed_at is not None
 
 
 def final_scores_of(

@@ -17,8 +17,9 @@ from app.cycles.scoring import get_scoring_config
 from app.errors import RECOVERABLE, DomainError, Forbidden, NotFound, ValidationFailed
 from app.imports.tabular import read_table
 from app.results import exports, service
+from app.results.models import ResultSet
 from app.results.publication import publication_blockers
-from app.results.rules import RowChange
+from app.results.rules import RowChange, award_rules
 from app.web.deps import get_db, org_actor
 from app.web.templating import redirect, render
 
@@ -323,6 +324,75 @@ async def results_components_import(
         ctx = {**_components_ctx(db, cycle), "error": exc.message}
         return render(request, "results/components.html", ctx, status_code=422)
     return redirect(f"/siklus/{cycle.id}/komponen", f"{count} nilai komponen disimpan.")
+
+
+# --- awards ------------------------------------------------------------------------------------
+
+
+def _awards_ctx(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
+    awards = service.award_list(db, cycle)
+    decree = service.current_decree(db, cycle)
+    rows = service.stored_rows(db, db.get(ResultSet, decree.result_set_id)) if decree else []  # type: ignore[arg-type]
+    return {
+        "cycle": cycle,
+        "awards": awards,
+        "decree": decree,
+        "reviewed": service.awards_reviewed(db, cycle),
+        "special_names": award_rules(get_scoring_config(db, cycle))[1],
+        "names": service._body_names(db, [r.body_id for r in rows]),
+        "manage": can_manage(actor, cycle),
+        "approve": actor.is_admin or actor.has("komisioner"),
+    }
+
+
+@router.get("/siklus/{cycle_id}/penghargaan", name="results.awards")
+def results_awards(
+    request: Request,
+    cycle_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = _staff_cycle(db, actor, cycle_id)
+    return render(request, "results/awards.html", _awards_ctx(db, actor, cycle))
+
+
+@router.post("/siklus/{cycle_id}/penghargaan/khusus", name="results.special_award")
+def results_special_award(
+    request: Request,
+    cycle_id: int,
+    body_id: str = Form(""),
+    name: str = Form(""),
+    reason: str = Form(""),
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = _staff_cycle(db, actor, cycle_id)
+    try:
+        service.require_sekretariat_of(actor, cycle)
+        bid = int(body_id) if body_id.isdigit() else 0
+        service.grant_special_award(db, actor, cycle, body_id=bid, name=name, reason=reason)
+    except RECOVERABLE as exc:
+        db.rollback()
+        ctx = {**_awards_ctx(db, actor, cycle), "error": exc.message, "errors": exc.field_errors}
+        return render(request, "results/awards.html", ctx, status_code=422)
+    return redirect(f"/siklus/{cycle.id}/penghargaan", f"Penghargaan {name} diberikan.")
+
+
+@router.post("/siklus/{cycle_id}/penghargaan/tinjau", name="results.review_awards")
+def results_review_awards(
+    request: Request,
+    cycle_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = _staff_cycle(db, actor, cycle_id)
+    try:
+        service.review_awards(db, actor, cycle)
+    except RECOVERABLE as exc:
+        db.rollback()
+        ctx = {**_awards_ctx(db, actor, cycle), "error": exc.message}
+        return render(request, "results/awards.html", ctx, status_code=422)
+    return redirect(f"/siklus/{cycle.id}/penghargaan", "Daftar penghargaan ditinjau.")
 
 
 # --- exports -----------------------------------------------------------------------------------

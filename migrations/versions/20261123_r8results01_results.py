@@ -2,20 +2,21 @@
 
 Revision ID: r8results01
 Revises: r8handoff01
-Create Date: 2026-11-23 20:40:04.191387
+Create Date: 2026-11-23 20:58:48.324713
 
 """
 
-from collections.abc import Sequence
+from typing import Sequence, Union
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision: str = "r8results01"
-down_revision: str | Sequence[str] | None = "r8handoff01"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+down_revision: Union[str, Sequence[str], None] = "r8handoff01"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
@@ -90,6 +91,53 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "result_special_awards",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("cycle_id", sa.Integer(), nullable=False),
+        sa.Column("body_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["body_id"], ["bodies.id"], name=op.f("fk_result_special_awards_body_id_bodies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"],
+            ["users.id"],
+            name=op.f("fk_result_special_awards_created_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["cycle_id"], ["cycles.id"], name=op.f("fk_result_special_awards_cycle_id_cycles")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_result_special_awards_organisation_id_organisations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_result_special_awards")),
+        sa.UniqueConstraint(
+            "cycle_id",
+            "body_id",
+            "name",
+            name=op.f("uq_result_special_awards_cycle_id_body_id_name"),
+        ),
+    )
+    with op.batch_alter_table("result_special_awards", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_result_special_awards_body_id"), ["body_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_result_special_awards_cycle_id"), ["cycle_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_result_special_awards_organisation_id"),
+            ["organisation_id"],
+            unique=False,
+        )
+
+    op.create_table(
         "result_decrees",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
@@ -109,6 +157,8 @@ def upgrade() -> None:
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("published_by_id", sa.Integer(), nullable=True),
         sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("awards_reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("awards_reviewed_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["amends_id"],
             ["result_decrees.id"],
@@ -116,6 +166,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["approved_by_id"], ["users.id"], name=op.f("fk_result_decrees_approved_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["awards_reviewed_by_id"],
+            ["users.id"],
+            name=op.f("fk_result_decrees_awards_reviewed_by_id_users"),
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_result_decrees_created_by_id_users")
@@ -200,6 +255,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_result_decrees_cycle_id"))
 
     op.drop_table("result_decrees")
+    with op.batch_alter_table("result_special_awards", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_result_special_awards_organisation_id"))
+        batch_op.drop_index(batch_op.f("ix_result_special_awards_cycle_id"))
+        batch_op.drop_index(batch_op.f("ix_result_special_awards_body_id"))
+
+    op.drop_table("result_special_awards")
     with op.batch_alter_table("result_sets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_result_sets_organisation_id"))
         batch_op.drop_index(batch_op.f("ix_result_sets_cycle_id"))

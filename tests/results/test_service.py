@@ -297,3 +297,57 @@ def test_only_the_sekretariat_computes_and_only_komisioners_publish_the_shortlis
             cycle,
         )  # type: ignore[call-arg]
     assert db.scalars(select(ShortlistEntry)).all() == []
+
+
+def test_the_award_list_follows_the_cycle_rules_and_special_prizes_are_given_by_hand(
+    db: Session, factory: Factory
+) -> None:
+    from app.cycles.rules import AwardKind, AwardRule
+
+    org, cycle = _open_cycle(factory)
+    awards = (
+        AwardRule(AwardKind.BAND, "Badan Publik Informatif", band_name="Informatif"),
+        AwardRule(AwardKind.TOP_N, "Terbaik", top_n=1),
+        AwardRule(
+            AwardKind.BEST_INDICATOR,
+            "Kualitas Informasi Terbaik",
+            indicator_code="1",
+            per_category=False,
+        ),
+        AwardRule(AwardKind.SPECIAL, "Pimpinan Terbaik"),
+    )
+    set_rules(db, cycle, awards=awards)
+    ids = targets(db, cycle)
+    submit(db, cycle, ids["pemkab_pemkot"])  # 100
+    submit(db, cycle, ids["opd_pemprov"], {"2.1.1": 0})  # indicator 1 also at its maximum
+    kom = _komisioner(factory, org)
+    with pytest.raises(InvalidTransition):
+        service.grant_special_award(
+            db, sek(db, cycle), cycle, body_id=ids["opd_pemprov"], name="Pimpinan Terbaik"
+        )
+    _publish(db, factory, org, cycle)
+    with pytest.raises(ValidationFailed):
+        service.grant_special_award(
+            db, sek(db, cycle), cycle, body_id=ids["opd_pemprov"], name="Terfavorit"
+        )
+    service.grant_special_award(
+        db, sek(db, cycle), cycle, body_id=ids["opd_pemprov"], name="Pimpinan Terbaik"
+    )
+    found = {(a.name, a.body_id, a.shared) for a in service.award_list(db, cycle)}
+    assert ("Informatif", ids["pemkab_pemkot"], False) in found
+    assert ("Terbaik 1", ids["opd_pemprov"], False) in found
+    # Both reach indicator 1's maximum; the award's tie-break (the SAQ) decides.
+    assert ("Kualitas Informasi Terbaik", ids["pemkab_pemkot"], False) in found
+    assert ("Kualitas Informasi Terbaik", ids["opd_pemprov"], False) not in found
+    assert ("Pimpinan Terbaik", ids["opd_pemprov"], False) in found
+    assert not service.awards_reviewed(db, cycle)
+    with pytest.raises(Forbidden):
+        service.review_awards(
+            db,
+            sek(db, cycle).__class__(
+                user_id=5, email="", full_name="", is_admin=False, organisation_id=org.id
+            ),
+            cycle,
+        )
+    service.review_awards(db, kom, cycle)
+    assert service.awards_reviewed(db, cycle)
