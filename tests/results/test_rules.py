@@ -933,3 +933,27 @@ def test_the_cycles_tie_break_list_maps_onto_the_ranking_policy() -> None:
     assert policy.shortlisted_first is False
     with pytest.raises(ValueError):
         tie_break_criterion(TieBreak("bogus"))
+
+
+@given(
+    st.dictionaries(
+        st.integers(0, 30),
+        st.decimals(min_value=0, max_value=100, places=3, allow_nan=False),
+        max_size=12,
+    ),
+    st.one_of(st.none(), st.integers(40, 80).map(Decimal)),
+    st.one_of(st.none(), st.integers(1, 5)),
+    st.sampled_from([Combine.OR, Combine.AND]),
+)
+def test_shortlist_decisions_agree_with_the_shortlist_and_their_margins(
+    scores: dict[int, Decimal], threshold: Decimal | None, top_n: int | None, combine: Combine
+) -> None:
+    from app.cycles.rules import shortlist
+
+    rule = ShortlistRule(threshold=threshold, top_n=top_n, combine=combine)
+    decisions = shortlist_decisions(scores, rule)
+    assert {d.key for d in decisions if d.passes} == shortlist(scores, rule)
+    for d in decisions:
+        if d.margin is not None:
+            assert d.by_threshold == (d.margin >= 0)
+        assert d.rank == 1 + sum(1 for v in scores.values() if publish_round(v) > d.published)

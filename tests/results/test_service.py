@@ -351,3 +351,25 @@ def test_the_award_list_follows_the_cycle_rules_and_special_prizes_are_given_by_
         )
     service.review_awards(db, kom, cycle)
     assert service.awards_reviewed(db, cycle)
+
+
+@pytest.mark.parametrize(
+    ("web", "published", "qualification"),
+    [("79.99", "90.00", "Informatif"), ("79.988", "89.99", "Menuju Informatif")],
+)
+def test_the_stored_qualification_is_decided_on_the_rounded_score_at_a_band_edge(
+    db: Session, factory: Factory, web: str, published: str, qualification: str
+) -> None:
+    _org, cycle = _open_cycle(factory)
+    components = (Component("saq", "SAQ", 50), Component("web", "Cek situs", 50))
+    set_rules(db, cycle, components=components)
+    body = targets(db, cycle)["pemkab_pemkot"]
+    submit(db, cycle, body)  # SAQ 100
+    service.save_component_scores(
+        db, sek(db, cycle), cycle, [{"body": str(body), "component": "web", "score": web}]
+    )
+    rs = service.compute_and_store(db, sek(db, cycle), cycle)
+    db.expire_all()
+    (row,) = [r for r in service.stored_rows(db, rs) if r.body_id == body]
+    assert (row.published, row.qualification) == (D(published), qualification)
+    assert row.score in ("89.9950000000", "89.9940000000")
