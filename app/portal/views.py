@@ -94,28 +94,18 @@ def public_rows(db: Session, decree: Decree) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/hasil", name="portal.index")
-def portal_index(request: Request, db: Session = Depends(get_db, scope="function")) -> Response:
-    return render(request, "portal/index.html", {"cycles": public_cycles(db)})
-
-
-@router.get("/hasil/{cycle_id}", name="portal.cycle")
-def portal_cycle(
-    request: Request,
-    cycle_id: int,
-    q: str = "",
-    kategori: str = "",
-    versi: int | None = None,
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    cycle, decree, current = _public(db, cycle_id, versi)
+def cycle_context(
+    db: Session, cycle: Cycle, decree: Decree, current: Decree, *, q: str, kategori: str
+) -> dict[str, Any]:
+    """Everything the public cycle page shows: table, counts, shares, charts, recognitions."""
     rows = public_rows(db, decree)
     categories = sorted({(r["category_code"], r["category"]) for r in rows})
-    counts = Counter(r["qualification"] for r in rows)
+    in_category = [r for r in rows if not kategori or r["category_code"] == kategori]
+    counts = Counter(r["qualification"] for r in in_category)
     rs = db.get(ResultSet, decree.result_set_id)
     order = [b[0] for b in (rs.rules.get("bands", []) if rs else [])] + ["Tidak dinilai"]
     by_band = [(name, counts[name]) for name in order if counts[name]]
-    scored = [r["score"] for r in rows if r["score"] is not None]
+    scored = [r["score"] for r in in_category if r["score"] is not None]
     bins = [(f"{lo}–{lo + 9},99" if lo < 90 else "90–100", 0) for lo in range(0, 100, 10)]
     hist_counts = Counter(min(int(s // 10), 9) for s in scored)
     bins = [(label, hist_counts[i]) for i, (label, _) in enumerate(bins)]
@@ -147,7 +137,7 @@ def portal_cycle(
         "current": current,
         "amended": amended,
         "rows": shown,
-        "total": len(rows),
+        "total": len(in_category),
         "categories": categories,
         "by_band": by_band,
         "recognitions": recognitions,
@@ -157,6 +147,25 @@ def portal_cycle(
         "chart_dist": bar_chart("Sebaran nilai", bins),
         "chart_cats": bar_chart("Rata-rata nilai per kategori", means),
     }
+    return ctx
+
+
+@router.get("/hasil", name="portal.index")
+def portal_index(request: Request, db: Session = Depends(get_db, scope="function")) -> Response:
+    return render(request, "portal/index.html", {"cycles": public_cycles(db)})
+
+
+@router.get("/hasil/{cycle_id}", name="portal.cycle")
+def portal_cycle(
+    request: Request,
+    cycle_id: int,
+    q: str = "",
+    kategori: str = "",
+    versi: int | None = None,
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle, decree, current = _public(db, cycle_id, versi)
+    ctx = cycle_context(db, cycle, decree, current, q=q, kategori=kategori)
     return render(request, "portal/cycle.html", ctx)
 
 
