@@ -253,6 +253,79 @@ def import_questionnaire(
         _fail(exc.message)
 
 
+@main.command("import-history")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commission", default=None, help="Hanya baris komisi ini (nama singkat).")
+@click.option(
+    "--bands",
+    default="Informatif:90,Menuju Informatif:80,Cukup Informatif:60,Kurang Informatif:40,"
+    "Tidak Informatif:0",
+    show_default=True,
+    help="Kualifikasi untuk baris tanpa kualifikasi (nama:batas bawah, dipisah koma).",
+)
+def import_history(file: Path, commission: str | None, bands: str) -> None:
+    """Impor hasil tahun-tahun lalu (bentuk history.csv); semua baris atau tidak sama sekali."""
+    from decimal import Decimal, InvalidOperation
+
+    from app.cycles.rules import Band, band_errors
+    from app.errors import DomainError
+    from app.imports.tabular import read_table
+    from app.results.history import COLUMNS
+    from app.results.history import import_history as run
+
+    try:
+        band_list = [
+            Band(name.strip(), Decimal(low))
+            for name, _, low in (b.rpartition(":") for b in bands.split(","))
+        ]
+    except InvalidOperation:
+        _fail("format --bands tidak valid.")
+        return
+    if band_errors(band_list):
+        _fail(" ".join(band_errors(band_list)))
+    try:
+        table = read_table(file.name, file.read_bytes(), required=COLUMNS[:3])
+        with _Tx() as db:
+            count = run(
+                db, table.rows, actor_user_id=None, bands=band_list, only_commission=commission
+            )
+        click.echo(f"{count} hasil tahun lalu diimpor.")
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@main.command("import-scores")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commission", required=True, help="Kode atau nama komisi.")
+@click.option("--cycle", "cycle_key", required=True, help="Id atau nama siklus.")
+def import_scores(file: Path, commission: str, cycle_key: str) -> None:
+    """Impor nilai komponen (kolom body, component, score); semua baris atau tidak sama sekali."""
+    from app.cycles.access import system_actor
+    from app.cycles.service import find_cycle
+    from app.errors import DomainError
+    from app.imports.tabular import read_table
+    from app.orgs.service import get_by_slug_or_name
+    from app.results.service import save_component_scores
+
+    try:
+        table = read_table(file.name, file.read_bytes(), required=["body", "component", "score"])
+        with _Tx() as db:
+            org = get_by_slug_or_name(db, commission)
+            if org is None:
+                _fail(f"komisi {commission!r} tidak ada.")
+                return
+            cycle = find_cycle(db, org.id, cycle_key)
+            if cycle is None:
+                _fail(f"siklus {cycle_key!r} tidak ada di {org.short_name}.")
+                return
+            count = save_component_scores(
+                db, system_actor(org.id), cycle, [r for _, r in table.rows], source="imported"
+            )
+        click.echo(f"{count} nilai komponen diimpor.")
+    except DomainError as exc:
+        _fail(exc.message)
+
+
 @main.command("clone-cycle")
 @click.option("--commission", required=True, help="Kode atau singkatan komisi, mis. ki-jatim")
 @click.option("--from", "source_key", required=True, help="Nama atau id siklus sumber")

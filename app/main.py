@@ -23,8 +23,10 @@ from app.notifications import views as notifications_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
 from app.outbox import views as outbox_views
+from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
+from app.results import views as results_views
 from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
@@ -63,6 +65,8 @@ def create_app() -> FastAPI:
         outbox_views,
         helpdesk_views,
         helpdesk_view_as,
+        results_views,
+        portal_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

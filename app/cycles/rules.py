@@ -525,6 +525,46 @@ def config_errors(
     return errors
 
 
+@dataclass(frozen=True)
+class ShortlistDecision:
+    """One body's shortlist decision: passes or not, its rank and margin to the threshold.
+
+    `margin` is published SAQ − threshold (negative = missed by that much; None without a
+    threshold); `rank` is the competition rank in its category on the published SAQ.
+    """
+
+    key: object
+    published: Decimal
+    rank: int
+    by_threshold: bool | None
+    by_top_n: bool | None
+    margin: Decimal | None
+    passes: bool
+
+
+def shortlist_decisions(
+    scores: Mapping[K, Decimal | None], rule: ShortlistRule
+) -> list[ShortlistDecision]:
+    """Every scored body of ONE category with why it passes or misses, best first."""
+    chosen = shortlist(scores, rule)
+    published = {k: publish_round(v) for k, v in scores.items() if v is not None}
+    ordered = sorted(published.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    decisions: list[ShortlistDecision] = []
+    rank = 0
+    for position, (key, value) in enumerate(ordered, start=1):
+        if position == 1 or value != ordered[position - 2][1]:
+            rank = position
+        by_threshold = margin = None
+        if rule.threshold is not None:
+            margin = value - rule.threshold
+            by_threshold = margin >= 0 if rule.threshold_inclusive else margin > 0
+        by_top_n = None if rule.top_n is None else (rank <= rule.top_n)
+        decisions.append(
+            ShortlistDecision(key, value, rank, by_threshold, by_top_n, margin, key in chosen)
+        )
+    return decisions
+
+
 def shortlist(scores: Mapping[K, Decimal | None], rule: ShortlistRule) -> set[K]:
     """The bodies of ONE category that are shortlisted under `rule`.
 

@@ -165,7 +165,18 @@ def seed(db: Session) -> list[tuple[str, str]]:
         logins.append((label, email))
     db.flush()
     seed_jatim_cycle(db, jatim)
+    seed_history(db)
     return logins
+
+
+def seed_history(db: Session) -> int:
+    """Past published results (history.csv) so the portal shows history and streaks.
+
+    Idempotent: rows are upserted per (commission, body, year)."""
+    from app.results.history import import_history
+
+    rows = list(enumerate(_rows("history.csv"), start=2))
+    return import_history(db, rows, actor_user_id=None)
 
 
 def _display_name(label: str) -> str:

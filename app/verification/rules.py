@@ -1,4 +1,6 @@
-"""Pure SAQ scoring: credit per answer, indicator scores, the SAQ total and the shortlist rule.
+"""Pure SAQ scoring: credit per answer, indicator scores and the SAQ total.
+
+The shortlist rule lives in `app.cycles.rules` (`shortlist`, `shortlist_decisions`).
 
 How a score is computed (DOMAIN.md "Scoring"): an indicator's score is Σ (item weight × credit)
 over the items that apply to the body's category ÷ Σ weights of those same items × the indicator
@@ -480,81 +482,3 @@ def questionnaire_errors(
                     f"Indikator {indicator.code} tidak memiliki butir untuk kategori {category}."
                 )
     return errors
-
-
-@dataclass(frozen=True, slots=True)
-class ShortlistRule:
-    """Who goes on to the presentation: a threshold on the published SAQ and/or top N per category.
-
-    With both set, a body passes when it meets either (Sumbar 2025: SAQ > 70 or top 5).
-    `inclusive` chooses ≥ (DKI 2024: ≥ 65) instead of > (national 2023: > 60).
-    """
-
-    threshold: Decimal | None = None
-    inclusive: bool = False
-    top_n_per_category: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.threshold is None and self.top_n_per_category is None:
-            raise ValueError("a shortlist rule needs a threshold or a top N")
-        if self.top_n_per_category is not None and self.top_n_per_category < 1:
-            raise ValueError("top N must be at least 1")
-
-
-@dataclass(frozen=True, slots=True)
-class ShortlistCandidate:
-    """A body's verified SAQ offered to the shortlist."""
-
-    body_id: int
-    category: str
-    saq: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class ShortlistDecision:
-    """Whether a body is shortlisted, why, and its margin to the threshold (negative = missed)."""
-
-    body_id: int
-    category: str
-    published: Decimal
-    rank_in_category: int
-    by_threshold: bool
-    by_top_n: bool
-    margin: Decimal | None
-
-    @property
-    def passes(self) -> bool:
-        """True when the body goes on to the presentation stage."""
-        return self.by_threshold or self.by_top_n
-
-
-def apply_shortlist(
-    rule: ShortlistRule, candidates: Iterable[ShortlistCandidate]
-) -> tuple[ShortlistDecision, ...]:
-    """The shortlist decision of every candidate, on published (rounded) SAQ scores.
-
-    Ranks within a category are competition ranks (ties share; bodies tied at the N-th place
-    all pass a top-N rule). Decisions are ordered by category, then rank.
-    """
-    by_category: dict[str, list[tuple[Decimal, ShortlistCandidate]]] = {}
-    for c in candidates:
-        by_category.setdefault(c.category, []).append((publish_round(c.saq), c))
-    decisions: list[ShortlistDecision] = []
-    for category in sorted(by_category):
-        rows = sorted(by_category[category], key=lambda r: (-r[0], r[1].body_id))
-        rank = 0
-        for position, (published, c) in enumerate(rows, start=1):
-            if position == 1 or published != rows[position - 2][0]:
-                rank = position
-            by_threshold = False
-            margin: Decimal | None = None
-            if rule.threshold is not None:
-                margin = published - rule.threshold
-                by_threshold = margin >= 0 if rule.inclusive else margin > 0
-            by_top_n = rule.top_n_per_category is not None and rank <= rule.top_n_per_category
-            decisions.append(
-                ShortlistDecision(
-                    c.body_id, category, published, rank, by_threshold, by_top_n, margin
-                )
-            )
-    return tuple(decisions)

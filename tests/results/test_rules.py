@@ -884,3 +884,76 @@ def test_a_streak_grows_by_one_per_informatif_cycle_and_resets_otherwise(
         streak = informatif_streak(years, records, y)
         assert streak == (previous + 1 if by_year.get(y) == INF else 0)
         previous = streak
+
+
+# --- shortlist decisions (app.cycles.rules, the one shortlist evaluation) ----------------------
+
+from app.cycles.rules import Combine, ShortlistRule, shortlist_decisions  # noqa: E402
+from app.results.rules import ranking_policy, tie_break_criterion  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("rule", "saq", "passes"),
+    [
+        (ShortlistRule(threshold=Decimal(60), threshold_inclusive=False), "60.004", False),
+        (ShortlistRule(threshold=Decimal(60), threshold_inclusive=False), "60.005", True),
+        (ShortlistRule(threshold=Decimal(65)), "64.995", True),
+        (ShortlistRule(threshold=Decimal(65)), "64.994", False),
+    ],
+)
+def test_the_shortlist_threshold_applies_to_the_published_saq(
+    rule: ShortlistRule, saq: str, passes: bool
+) -> None:
+    (decision,) = shortlist_decisions({1: Decimal(saq)}, rule)
+    assert decision.passes is passes
+
+
+def test_shortlist_decisions_give_ranks_and_the_margin_missed() -> None:
+    rule = ShortlistRule(threshold=Decimal(70), top_n=1, combine=Combine.OR)
+    scores = {1: Decimal(50), 2: Decimal(40), 3: Decimal(75), 4: Decimal(75)}
+    decisions = {d.key: d for d in shortlist_decisions(scores, rule)}
+    assert [decisions[k].rank for k in (3, 4, 1, 2)] == [1, 1, 3, 4]
+    assert decisions[1].margin == Decimal(-20) and not decisions[1].passes
+    and_rule = ShortlistRule(threshold=Decimal(45), top_n=3, combine=Combine.AND)
+    assert {d.key for d in shortlist_decisions(scores, and_rule) if d.passes} == {1, 3, 4}
+
+
+def test_the_cycles_tie_break_list_maps_onto_the_ranking_policy() -> None:
+    from dataclasses import replace
+
+    from app.cycles.rules import DEFAULT_CONFIG, TieBreak
+
+    config = replace(
+        DEFAULT_CONFIG,
+        tie_breaks=(TieBreak("component", "saq"), TieBreak("indicator", "2"), TieBreak("shared")),
+        shortlisted_rank_first=False,
+    )
+    policy = ranking_policy(config)
+    assert policy.tie_break == ("component:saq", "indicator:2", SHARED)
+    assert policy.shortlisted_first is False
+    with pytest.raises(ValueError):
+        tie_break_criterion(TieBreak("bogus"))
+
+
+@given(
+    st.dictionaries(
+        st.integers(0, 30),
+        st.decimals(min_value=0, max_value=100, places=3, allow_nan=False),
+        max_size=12,
+    ),
+    st.one_of(st.none(), st.integers(40, 80).map(Decimal)),
+    st.one_of(st.none(), st.integers(1, 5)),
+    st.sampled_from([Combine.OR, Combine.AND]),
+)
+def test_shortlist_decisions_agree_with_the_shortlist_and_their_margins(
+    scores: dict[int, Decimal], threshold: Decimal | None, top_n: int | None, combine: Combine
+) -> None:
+    from app.cycles.rules import shortlist
+
+    rule = ShortlistRule(threshold=threshold, top_n=top_n, combine=combine)
+    decisions = shortlist_decisions(scores, rule)
+    assert {d.key for d in decisions if d.passes} == shortlist(scores, rule)
+    for d in decisions:
+        if d.margin is not None:
+            assert d.by_threshold == (d.margin >= 0)
+        assert d.rank == 1 + sum(1 for v in scores.values() if publish_round(v) > d.published)

@@ -25,12 +25,9 @@ from app.verification.rules import (
     Indicator,
     IndicatorSums,
     Item,
-    ShortlistCandidate,
-    ShortlistRule,
     Verdict,
     answer_errors,
     applicable_weights,
-    apply_shortlist,
     combine_grouped_sums,
     combine_indicator_sums,
     compare_raw_and_verified,
@@ -729,66 +726,3 @@ def test_questionnaire_errors_are_explained(
 
 
 # --- shortlist --------------------------------------------------------------------------------
-
-
-def _candidates(*scores: tuple[int, str, str]) -> list[ShortlistCandidate]:
-    return [ShortlistCandidate(body_id, category, D(score)) for body_id, category, score in scores]
-
-
-@pytest.mark.parametrize(
-    ("rule", "saq", "passes"),
-    [
-        (ShortlistRule(threshold=D(60)), "60.004", False),  # published 60,00 is not > 60
-        (ShortlistRule(threshold=D(60)), "60.005", True),  # published 60,01
-        (ShortlistRule(threshold=D(65), inclusive=True), "64.995", True),  # published 65,00
-        (ShortlistRule(threshold=D(65), inclusive=True), "64.994", False),
-    ],
-)
-def test_the_threshold_is_applied_to_the_published_saq(
-    rule: ShortlistRule, saq: str, passes: bool
-) -> None:
-    (decision,) = apply_shortlist(rule, _candidates((1, "k", saq)))
-    assert decision.passes is passes
-    assert decision.by_threshold is passes
-    assert decision.margin == decision.published - rule.threshold  # type: ignore[operator]
-
-
-def test_top_n_per_category_includes_everyone_tied_at_the_last_place() -> None:
-    rule = ShortlistRule(top_n_per_category=3)
-    decisions = apply_shortlist(
-        rule,
-        _candidates(
-            (1, "k", "90"),
-            (2, "k", "80"),
-            (3, "k", "70.001"),
-            (4, "k", "70"),
-            (5, "k", "60"),
-            (6, "d", "10"),
-        ),
-    )
-    by_body = {d.body_id: d for d in decisions}
-    assert [by_body[b].rank_in_category for b in (1, 2, 3, 4, 5, 6)] == [1, 2, 3, 3, 5, 1]
-    assert [by_body[b].passes for b in (1, 2, 3, 4, 5, 6)] == [True, True, True, True, False, True]
-    assert by_body[1].margin is None
-    assert [d.category for d in decisions] == ["d", "k", "k", "k", "k", "k"]
-
-
-def test_a_body_passes_on_either_the_threshold_or_its_top_n_place() -> None:
-    # Sumbar 2025: SAQ > 70 or top 5 of its category.
-    rule = ShortlistRule(threshold=D(70), top_n_per_category=1)
-    decisions = {
-        d.body_id: d
-        for d in apply_shortlist(rule, _candidates((1, "a", "50"), (2, "a", "40"), (3, "a", "75")))
-    }
-    assert decisions[3].by_threshold and decisions[3].by_top_n
-    assert decisions[1].by_threshold is False and decisions[1].by_top_n is False
-    assert decisions[2].margin == D("-30.00")
-    assert not decisions[2].passes
-
-
-@pytest.mark.parametrize(
-    "kwargs", [{}, {"top_n_per_category": 0}, {"threshold": D(60), "top_n_per_category": -1}]
-)
-def test_a_shortlist_rule_needs_a_real_criterion(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
-        ShortlistRule(**kwargs)  # type: ignore[arg-type]

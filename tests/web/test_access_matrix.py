@@ -70,8 +70,24 @@ def build_world(factory: Factory, db: Session) -> World:
     }
     _add_cycle(factory, db, w, a, body)
     w.ids.update(_notification_world(db, a, body, w.users))
+    _add_results(factory, db, w, a)
     db.flush()
     return w
+
+
+def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
+    """A computed, approved and published result of commission A's cycle."""
+    from app.cycles.access import system_actor
+    from app.cycles.models import Cycle
+    from app.results import service as results
+
+    cycle = db.get(Cycle, w.ids["cycle_id"])
+    kom = factory.actor(w.users["komisioner"])
+    rs = results.compute_and_store(db, system_actor(org.id), cycle)
+    decree = results.draft_decree(db, system_actor(org.id), cycle, rs)
+    results.approve_decree(db, kom, cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
+    results.publish_decree(db, kom, cycle, decree)
+    w.ids.update(set_id=rs.id, decree_id=decree.id)
 
 
 def _add_cycle(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
@@ -488,6 +504,78 @@ POLICY.update(
             denied=("juri", "outsider"),
             params=CYC_BODY,
         ),
+    }
+)
+
+RESULTS_READ = Rule(
+    allowed=("sekretariat", "komisioner"),
+    denied=("juri", "verifikator", "operator", "outsider"),
+    params=CYC,
+)
+SEK_ONLY = Rule(
+    allowed=("sekretariat",), denied=("komisioner", "juri", "operator", "outsider"), params=CYC
+)
+KOM_ONLY = Rule(
+    allowed=("komisioner",), denied=("sekretariat", "juri", "operator", "outsider"), params=CYC
+)
+CYC_SET = lambda w: {"cycle_id": w.ids["cycle_id"], "set_id": w.ids["set_id"]}
+CYC_DECREE = lambda w: {"cycle_id": w.ids["cycle_id"], "decree_id": w.ids["decree_id"]}
+POLICY.update(
+    {
+        ("GET", "/siklus/{cycle_id}/hasil"): RESULTS_READ,
+        ("POST", "/siklus/{cycle_id}/hasil/hitung"): SEK_ONLY,
+        ("GET", "/siklus/{cycle_id}/hasil/{set_id}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=CYC_SET,
+        ),
+        ("POST", "/siklus/{cycle_id}/hasil/{set_id}/sk"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_SET,
+        ),
+        ("POST", "/siklus/{cycle_id}/sk/{decree_id}/setujui"): Rule(
+            allowed=("komisioner",),
+            denied=("sekretariat", "juri", "operator", "outsider"),
+            params=CYC_DECREE,
+        ),
+        ("POST", "/siklus/{cycle_id}/sk/{decree_id}/terbitkan"): Rule(
+            allowed=("komisioner",),
+            denied=("sekretariat", "juri", "operator", "outsider"),
+            params=CYC_DECREE,
+        ),
+        ("POST", "/siklus/{cycle_id}/sk/{decree_id}/batal"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_DECREE,
+        ),
+        ("GET", "/siklus/{cycle_id}/hasil/badan/{body_id}"): Rule(
+            allowed=("sekretariat", "komisioner", "operator"),
+            denied=("juri", "verifikator", "outsider"),
+            params=CYC_BODY,
+        ),
+        ("GET", "/siklus/{cycle_id}/nominasi"): RESULTS_READ,
+        ("POST", "/siklus/{cycle_id}/nominasi"): KOM_ONLY,
+        ("GET", "/siklus/{cycle_id}/komponen"): RESULTS_READ,
+        ("POST", "/siklus/{cycle_id}/komponen"): SEK_ONLY,
+        ("GET", "/siklus/{cycle_id}/hasil/{set_id}/ekspor.{fmt}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=lambda w: {**CYC_SET(w), "fmt": "xlsx"},
+        ),
+        ("GET", "/siklus/{cycle_id}/sk/{decree_id}/{kind}.pdf"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=lambda w: {**CYC_DECREE(w), "kind": "lampiran"},
+        ),
+        ("GET", "/siklus/{cycle_id}/penghargaan"): RESULTS_READ,
+        ("POST", "/siklus/{cycle_id}/penghargaan/khusus"): SEK_ONLY,
+        ("POST", "/siklus/{cycle_id}/penghargaan/tinjau"): KOM_ONLY,
+        ("GET", "/hasil"): Rule(public=True),
+        ("GET", "/hasil/{cycle_id}"): Rule(public=True, params=CYC),
+        ("GET", "/hasil/{cycle_id}/data.csv"): Rule(public=True, params=CYC),
+        ("GET", "/hasil/{cycle_id}/data.json"): Rule(public=True, params=CYC),
+        ("GET", "/hasil/badan/{body_id}"): Rule(public=True, params=OWN_BODY),
     }
 )
 

@@ -17,6 +17,12 @@ from app.results.rules.awards import (
     award_rules_errors,
     determine_awards,
 )
+from app.results.rules.config import (
+    award_rules,
+    ranking_policy,
+    scoring_rules,
+    tie_break_criterion,
+)
 from app.results.rules.diff import PublishedRow, RowChange, diff_results, published_rows
 from app.results.rules.final import (
     FORMULA_VERSION,
@@ -85,6 +91,7 @@ __all__ = [
     "ScoreBasis",
     "ScoringRules",
     "SpecialAward",
+    "award_rules",
     "award_rules_errors",
     "body_recognitions",
     "compute_final_score",
@@ -99,7 +106,10 @@ __all__ = [
     "published_rows",
     "rank_category",
     "rank_results",
+    "ranking_policy",
+    "scoring_rules",
     "scoring_rules_errors",
+    "tie_break_criterion",
     "tie_break_errors",
     "tie_break_values",
 ]
