@@ -79,3 +79,11 @@ def organisation_of(db: Session, cycle: Cycle) -> Organisation:
     org = db.get(Organisation, cycle.organisation_id)
     assert org is not None
     return org
+
+
+def get_cycle_for_staff(db: Session, actor: Actor, cycle_id: int) -> Cycle:
+    """A cycle for the staff pages of its own commission; anyone else gets NotFound."""
+    cycle = get_cycle_for_actor(db, actor, cycle_id)
+    if not is_staff_of(actor, cycle.organisation_id):
+        raise NotFound("Siklus monev tidak ditemukan.")
+    return cycle

@@ -18,6 +18,7 @@ from app.cycles import service as cycles
 from app.cycles.access import (
     actor_target_body_ids,
     get_cycle_for_actor,
+    get_cycle_for_staff,
     is_staff_of,
     organisation_of,
     require_manager,
@@ -232,13 +233,6 @@ def _ext_out(db: Session, e: StageExtension) -> ExtensionOut:
     )
 
 
-def _staff_cycle(db: Session, actor: Actor, cycle_id: int) -> Cycle:
-    cycle = get_cycle_for_actor(db, actor, cycle_id)
-    if not is_staff_of(actor, cycle.organisation_id):
-        raise NotFound("Siklus monev tidak ditemukan.")
-    return cycle
-
-
 def cycle_manager(
     cycle_id: int,
     actor: Actor = Depends(org_actor),
@@ -263,7 +257,7 @@ def create_cycle(
     db: Session = Depends(get_db, scope="function"),
 ) -> CycleOut:
     if payload.clone_from_id is not None:
-        source = _staff_cycle(db, actor, payload.clone_from_id)
+        source = get_cycle_for_staff(db, actor, payload.clone_from_id)
         cycle = cycles.clone_cycle(db, actor, source, name=payload.name, year=payload.year)
     else:
         cycle = cycles.create_cycle(
@@ -291,7 +285,7 @@ def get_readiness(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> ReadinessOut:
-    r = cycles.readiness(db, _staff_cycle(db, actor, cycle_id))
+    r = cycles.readiness(db, get_cycle_for_staff(db, actor, cycle_id))
     return ReadinessOut(
         ok=r.ok,
         problems=[ProblemOut(section=p.section, message=p.message) for p in r.problems],
@@ -305,7 +299,7 @@ def open_cycle(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> CycleOut:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return _cycle_out(db, cycles.open_cycle(db, actor, cycle))
 
 
@@ -326,7 +320,7 @@ def put_stages(
     actor: Actor = Depends(cycle_manager),
     db: Session = Depends(get_db, scope="function"),
 ) -> list[StageOut]:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     entries = [
         schedule.StageEntry(s.code, True, str(i), s.opens_at, s.closes_at)
         for i, s in enumerate(payload, start=1)
@@ -361,7 +355,7 @@ def get_extensions(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> list[ExtensionOut]:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return [_ext_out(db, e) for e in schedule.list_extensions(db, cycle)]
 
 
@@ -372,7 +366,7 @@ def post_extension(
     actor: Actor = Depends(cycle_manager),
     db: Session = Depends(get_db, scope="function"),
 ) -> ExtensionOut:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     ext = schedule.add_extension(
         db,
         actor,
@@ -394,7 +388,7 @@ def delete_extension(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> ExtensionOut:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return _ext_out(db, schedule.revoke_extension(db, actor, cycle, extension_id))
 
 
@@ -404,7 +398,7 @@ def get_categories(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> list[CategoryOut]:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return [
         CategoryOut(
             id=c.id,
@@ -424,7 +418,7 @@ def post_category(
     actor: Actor = Depends(cycle_manager),
     db: Session = Depends(get_db, scope="function"),
 ) -> CategoryOut:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     c = categories.add_category(db, actor, cycle, code=payload.code, name=payload.name)
     return CategoryOut(
         id=c.id, code=c.code, name=c.name, questionnaire_id=c.questionnaire_id, target_body_ids=[]
@@ -439,7 +433,7 @@ def put_target(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     """Make a body a target in a category, or move it there."""
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     categories.set_target(
         db, actor, cycle, body_id=payload.body_id, category_id=payload.category_id
     )
@@ -453,7 +447,7 @@ def delete_target(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     categories.remove_target(db, actor, cycle, body_id=body_id)
     return Response(status_code=204)
 
@@ -489,7 +483,7 @@ def get_rules(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> RulesM:
-    return _rules_out(scoring.get_scoring_config(db, _staff_cycle(db, actor, cycle_id)))
+    return _rules_out(scoring.get_scoring_config(db, get_cycle_for_staff(db, actor, cycle_id)))
 
 
 @router.put("/{cycle_id}/rules", response_model=RulesM)
@@ -499,7 +493,7 @@ def put_rules(
     actor: Actor = Depends(cycle_manager),
     db: Session = Depends(get_db, scope="function"),
 ) -> RulesM:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return _rules_out(scoring.save_scoring_config(db, actor, cycle, _rules_in(payload)))
 
 
@@ -509,7 +503,7 @@ def get_questionnaires(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> list[QuestionnaireSummary]:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     frozen = questionnaires.is_frozen(db, cycle)
     return [
         QuestionnaireSummary(

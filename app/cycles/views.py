@@ -16,6 +16,7 @@ from app.cycles.access import (
     actor_target_body_ids,
     can_manage,
     get_cycle_for_actor,
+    get_cycle_for_staff,
     is_staff_of,
     organisation_of,
     require_manager,
@@ -317,13 +318,6 @@ def _categories(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
     }
 
 
-def _staff_cycle(db: Session, actor: Actor, cycle_id: int) -> Cycle:
-    cycle = get_cycle_for_actor(db, actor, cycle_id)
-    if not is_staff_of(actor, cycle.organisation_id):
-        raise NotFound("Halaman tidak ditemukan.")
-    return cycle
-
-
 @router.get("/siklus/{cycle_id}/kategori", name="cycles.categories")
 def cycles_categories(
     request: Request,
@@ -331,7 +325,7 @@ def cycles_categories(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return render(request, "cycles/categories.html", _categories(db, actor, cycle))
 
 
@@ -425,7 +419,7 @@ def cycles_category(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return render(request, "cycles/targets.html", _targets(db, actor, cycle, category_id))
 
 
@@ -510,7 +504,7 @@ def cycles_rules(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return render(request, "cycles/rules.html", _rules(db, actor, cycle))
 
 

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.config import PROJECT_ROOT
-from app.cycles.access import get_cycle_for_actor, is_staff_of
+from app.cycles.access import get_cycle_for_staff
 from app.cycles.models import Cycle
 from app.cycles.rules import STAGE_LABELS
 from app.cycles.views import cycle_page
@@ -39,13 +39,6 @@ LABELS = {
 }
 
 
-def _staff_cycle(db: Session, actor: Actor, cycle_id: int) -> Cycle:
-    cycle = get_cycle_for_actor(db, actor, cycle_id)
-    if not is_staff_of(actor, cycle.organisation_id):
-        raise NotFound("Halaman tidak ditemukan.")
-    return cycle
-
-
 def _list(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
     qs = [
         (q, questionnaires.item_count(db, q), questionnaires.categories_served(db, q))
@@ -66,7 +59,7 @@ def questionnaires_list(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     return render(request, "questionnaires/list.html", _list(db, actor, cycle))
 
 
@@ -78,7 +71,7 @@ def questionnaires_create(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     try:
         q = questionnaires.create_questionnaire(db, actor, cycle, name)
     except ValidationFailed as exc:
@@ -98,7 +91,7 @@ async def questionnaires_import_preview(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     data = await file.read() if file is not None else b""
     form = {"name": name or f"Kuesioner {cycle.name}", "replace_id": replace_id}
     try:
@@ -124,7 +117,7 @@ def questionnaires_import_apply(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle = _staff_cycle(db, actor, cycle_id)
+    cycle = get_cycle_for_staff(db, actor, cycle_id)
     rid = int(replace_id) if replace_id.isdigit() else None
     try:
         q = transfer.apply_import(db, actor, cycle, batch_id, name=name, replace_id=rid)
