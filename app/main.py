@@ -12,11 +12,14 @@ from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
+from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
 from app.jobs import views as jobs_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
+from app.panels import schedule_views as panels_schedule_views
+from app.panels import views as panels_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.web import home
@@ -52,6 +55,9 @@ def create_app() -> FastAPI:
         cycles_api,
         questionnaires_views,
         questionnaires_api,
+        panels_views,
+        panels_schedule_views,
+        conflicts_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

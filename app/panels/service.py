@@ -391,6 +391,7 @@ def delete_criterion(db: Session, actor: Actor, cycle: Cycle, criterion_id: int)
 
 def use_default_rubric(db: Session, actor: Actor, cycle: Cycle) -> None:
     """Fill an empty rubric with the usual five criteria on a 1–5 scale."""
+    require_manager(actor, cycle)
     if rubric_of(db, cycle):
         raise Conflict("Rubrik sudah berisi kriteria.")
     for i, (code, name, weight, desc) in enumerate(DEFAULT_RUBRIC):
@@ -575,7 +576,9 @@ def set_chair(db: Session, actor: Actor, panel: Panel, cycle: Cycle, *, user_id:
     require_manager(actor, cycle)
     member = membership(db, panel, user_id)
     if member is None:
-        raise NotFound("Juri tidak ada di panel ini.")
+        raise ValidationFailed(
+            "Ketua panel harus juri panel ini.", field_errors={"user_id": "Pilih juri panel."}
+        )
     before = [m.user_id for m, _ in members_of(db, panel) if m.is_chair]
     for m, _ in members_of(db, panel):
         m.is_chair = m.user_id == user_id
