@@ -416,3 +416,34 @@ def slot_times(
         start = i * slot_minutes + session * break_minutes
         times.append(SlotTime(session + 1, start, start + slot_minutes))
     return times
+
+
+# --- visitasi -----------------------------------------------------------------------------------
+
+
+class VisitMode(StrEnum):
+    NONE = "none"
+    SCORE = "score"  # a scored component of the final result
+    GATE = "gate"  # pass/fail: a body that fails is not eligible as the cycle's rules say
+
+
+def visit_errors(
+    mode: VisitMode, checklist: Sequence[str], checked: Sequence[str], score: Decimal | None
+) -> list[str]:
+    """Plain-language problems with a visitasi record under the cycle's mode."""
+    errors: list[str] = []
+    if mode == VisitMode.NONE:
+        errors.append("Siklus ini tidak memakai visitasi.")
+    unknown = [c for c in checked if c not in checklist]
+    if unknown:
+        errors.append(f"Butir tidak ada dalam daftar periksa: {', '.join(unknown)}.")
+    if mode == VisitMode.SCORE and score is None:
+        errors.append("Isi nilai visitasi (0–100).")
+    if score is not None and (not score.is_finite() or not 0 <= score <= HUNDRED):
+        errors.append("Nilai visitasi harus antara 0 dan 100.")
+    return errors
+
+
+def visit_passes(checked: Sequence[str], pass_min: int) -> bool:
+    """A gate visitasi passes when at least `pass_min` checklist items are met."""
+    return len(set(checked)) >= pass_min

@@ -287,3 +287,58 @@ def live_attendance(
     except RECOVERABLE as exc:
         return _live_fail(request, db, actor, panel_id, exc)
     return redirect(f"/panel/{panel.id}/langsung", "Kehadiran dicatat.")
+
+
+# --- visitasi ------------------------------------------------------------------------------------
+
+
+def _visit_ctx(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
+    from app.panels import visitasi
+
+    return {
+        **cycle_page(db, actor, cycle, "presentasi"),
+        "prules": panels.get_settings(db, cycle),
+        "entries": panels.shortlisted(db, cycle),
+        "visits": visitasi.visits_of(db, cycle),
+        "can_record": visitasi.can_record(actor, cycle),
+    }
+
+
+@router.get("/siklus/{cycle_id}/visitasi", name="panels.visits")
+def visits_page(
+    request: Request,
+    cycle_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = _staff_cycle(db, actor, cycle_id)
+    return render(request, "panels/visits.html", _visit_ctx(db, actor, cycle))
+
+
+@router.post("/siklus/{cycle_id}/visitasi/{body_id}", name="panels.visit_record")
+async def visit_record(
+    request: Request,
+    cycle_id: int,
+    body_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    from app.panels import visitasi
+
+    cycle = _staff_cycle(db, actor, cycle_id)
+    data = await request.form()
+    checked = [v for v in data.getlist("checked") if isinstance(v, str)]
+    score, note = str(data.get("score") or ""), str(data.get("note") or "")
+    try:
+        visitasi.record_visit(db, actor, cycle, body_id, checked=checked, score=score, note=note)
+    except RECOVERABLE as exc:
+        db.rollback()
+        typed = {"score": score, "note": note, "checked": checked}
+        ctx = {**_visit_ctx(db, actor, cycle), "form": typed, "failed_body": body_id}
+        return render(
+            request,
+            "panels/visits.html",
+            {**ctx, "error": exc.message, "errors": exc.field_errors},
+            status_code=exc.status_code if exc.status_code != 400 else 422,
+        )
+    return redirect(f"/siklus/{cycle.id}/visitasi", "Visitasi dicatat.")

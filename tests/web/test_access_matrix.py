@@ -522,6 +522,12 @@ POLICY.update(
             denied=("komisioner", "verifikator", "operator", "outsider"),
             params=lambda w: {"panel_id": w.ids["panel_id"], "slot_id": w.ids["slot_id"]},
         ),
+        ("GET", "/siklus/{cycle_id}/visitasi"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/visitasi/{body_id}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=CYC_BODY,
+        ),
         ("GET", "/konflik"): Rule(
             allowed=("juri", "sekretariat", "verifikator"), denied=("operator",)
         ),
