@@ -18,6 +18,7 @@ from app.cycles import views as cycles_views
 from app.jobs import views as jobs_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
+from app.panels import api as panels_api
 from app.panels import schedule_views as panels_schedule_views
 from app.panels import views as panels_views
 from app.questionnaires import api as questionnaires_api
@@ -57,6 +58,7 @@ def create_app() -> FastAPI:
         questionnaires_api,
         panels_views,
         panels_schedule_views,
+        panels_api,
         conflicts_views,
     ):
         app.include_router(module.router)

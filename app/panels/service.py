@@ -714,8 +714,16 @@ class ScoreInput:
     comment: str = ""
 
 
+def _hold(db: Session, panel: Panel) -> None:
+    """Serialise writes on one panel (scores against the lock) on PostgreSQL; SQLite already
+    takes its write lock when a state-changing request begins."""
+    db.execute(select(Panel.id).where(Panel.id == panel.id).with_for_update())
+    db.refresh(panel)
+
+
 def _scoring_gate(db: Session, actor: Actor, panel: Panel, body_id: int) -> tuple[Cycle, PanelSlot]:
     """Every server-side check before a juror's write on a body's score."""
+    _hold(db, panel)
     cycle = db.get(Cycle, panel.cycle_id)
     assert cycle is not None
     require_ready(db, actor, panel)
@@ -928,6 +936,7 @@ def lock_panel(db: Session, actor: Actor, panel: Panel) -> list[PanelResult]:
     assert cycle is not None
     if not can_lock(db, actor, panel):
         raise Forbidden("Hanya ketua panel yang dapat mengunci panel.")
+    _hold(db, panel)
     if panel.is_locked:
         raise Conflict("Panel sudah dikunci.")
     slots = slots_of(db, panel)

@@ -244,3 +244,19 @@ def test_the_sekretariat_sets_up_rubric_and_rules(
     assert ok.status_code == 303
     db.expire_all()
     assert panels.get_settings(db, w.cycle).method == "median"
+
+
+def test_the_api_lists_panels_and_a_locked_panels_results(
+    client: TestClient, db: Session, world: World
+) -> None:
+    w = world
+    room = w.rooms[0]
+    panels_list = login(client, db, w.sek).get(f"/api/v1/cycles/{w.cycle.id}/panels").json()
+    assert [(p["name"], p["status"], p["juror_count"]) for p in panels_list] == [
+        ("Ruang A", "open", 3),
+        ("Ruang B", "open", 3),
+    ]
+    assert client.get(f"/api/v1/panels/{room.id}/results").json() == []
+    login(client, db, w.factory.user(w.factory.commission(), Role.SEKRETARIAT))
+    r = client.get(f"/api/v1/panels/{room.id}/results")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")

@@ -523,6 +523,12 @@ POLICY.update(
             params=lambda w: {"panel_id": w.ids["panel_id"], "slot_id": w.ids["slot_id"]},
         ),
         ("GET", "/siklus/{cycle_id}/visitasi"): STAFF_READ,
+        ("GET", "/api/v1/cycles/{cycle_id}/panels"): STAFF_READ,
+        ("GET", "/api/v1/panels/{panel_id}/results"): Rule(
+            allowed=("sekretariat", "komisioner", "juri"),
+            denied=("verifikator", "operator", "outsider"),
+            params=PANEL,
+        ),
         ("POST", "/siklus/{cycle_id}/visitasi/{body_id}"): Rule(
             allowed=("sekretariat", "komisioner"),
             denied=("juri", "verifikator", "operator", "outsider"),
