@@ -193,6 +193,9 @@ def save_settings(db: Session, actor: Actor, cycle: Cycle, data: dict[str, Any])
     visitasi_mode = str(data.get("visitasi_mode", s.visitasi_mode or "none"))
     if visitasi_mode not in ("none", "score", "gate"):
         errors["visitasi_mode"] = "Pilih cara visitasi dipakai."
+    pass_min = _int(
+        data.get("visitasi_pass_min", 0) or 0, "visitasi_pass_min", "Minimal butir", errors, 0, 50
+    )
     if errors:
         raise ValidationFailed("Periksa kembali aturan presentasi.", field_errors=errors)
     before = settings_dict(s)
@@ -204,9 +207,7 @@ def save_settings(db: Session, actor: Actor, cycle: Cycle, data: dict[str, Any])
     s.visitasi_mode = visitasi_mode
     checklist = str(data.get("visitasi_checklist", "") or "")
     s.visitasi_checklist = [line.strip() for line in checklist.splitlines() if line.strip()][:50]
-    s.visitasi_pass_min = _int(
-        data.get("visitasi_pass_min", 0) or 0, "visitasi_pass_min", "Minimal butir", errors, 0, 50
-    )
+    s.visitasi_pass_min = pass_min
     for k, v in values.items():
         setattr(s, k, v)
     db.add(s)

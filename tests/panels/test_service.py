@@ -281,3 +281,96 @@ def test_scoring_is_refused_outside_the_presentation_stage(db: Session, world: W
 
     with pytest.raises(DeadlinePassed):
         panels.save_score(db, a, room, body_id, ratings(), submit=True)
+
+
+def _rules(**kw: str) -> dict[str, str]:
+    base = {
+        "method": "mean",
+        "disagreement_threshold": "20",
+        "trimmed_min_jurors": "3",
+        "normalise_min_bodies": "2",
+        "bodies_per_session": "4",
+        "talk_minutes": "10",
+        "questions_minutes": "15",
+        "answers_minutes": "10",
+        "break_minutes": "15",
+        "hide_co_scores": "1",
+    }
+    return {**base, **kw}
+
+
+def _score_room(db: Session, w: World, levels: list[tuple[int, int]]) -> list[int]:
+    """Three jurors of room A score its two bodies with komitmen levels (body 1, body 2)."""
+    room = w.rooms[0]
+    placed = _placed(db, w)[room.id]
+    actors = [ready(db, w, u, room) for u in w.jurors[:3]]
+    for a, (first, second) in zip(actors, levels, strict=True):
+        panels.save_score(db, a, room, placed[0], ratings(komitmen=first), submit=True)
+        panels.save_score(db, a, room, placed[1], ratings(komitmen=second), submit=True)
+    return placed
+
+
+def test_the_cycles_method_decides_the_aggregate(db: Session, world: World) -> None:
+    w = world
+    panels.save_settings(db, w.sek_actor, w.cycle, _rules(method="median"))
+    first, _ = _score_room(db, w, [(1, 5), (2, 5), (5, 5)])  # 50, 57.5, 80 for the first body
+    agg = panels.aggregate(db, w.rooms[0], w.cycle)
+    assert agg.body(first).score == Decimal("57.5")
+    panels.save_settings(db, w.sek_actor, w.cycle, _rules(method="trimmed_mean"))
+    assert panels.aggregate(db, w.rooms[0], w.cycle).body(first).score == Decimal("57.5")
+
+
+def test_normalisation_keeps_each_jurors_order(db: Session, world: World) -> None:
+    w = world
+    panels.save_settings(db, w.sek_actor, w.cycle, _rules(normalise="1"))
+    first, second = _score_room(db, w, [(1, 2), (4, 5), (3, 3)])
+    agg = panels.aggregate(db, w.rooms[0], w.cycle)
+    assert [j.applied for j in agg.jurors] == [True, True, False]
+    for juror_id in {c.juror_id for c in agg.body(first).contributions}:
+        a = next(c for c in agg.body(first).contributions if c.juror_id == juror_id)
+        b = next(c for c in agg.body(second).contributions if c.juror_id == juror_id)
+        assert (a.raw < b.raw) == (a.used < b.used)
+
+
+def test_the_rubric_is_frozen_once_a_score_is_submitted(db: Session, world: World) -> None:
+    w = world
+    _score_room(db, w, [(3, 3), (3, 3), (3, 3)])
+    with pytest.raises(Conflict, match="Rubrik"):
+        panels.save_criterion(
+            db, w.sek_actor, w.cycle, code="baru", name="Baru", weight=5, scale_min=1, scale_max=5
+        )
+    criterion = panels.rubric_of(db, w.cycle)[0]
+    with pytest.raises(Conflict):
+        panels.delete_criterion(db, w.sek_actor, w.cycle, criterion.id)
+
+
+def test_a_juror_who_has_scored_stays_and_the_chair_can_change(db: Session, world: World) -> None:
+    w = world
+    room = w.rooms[0]
+    _score_room(db, w, [(3, 3), (3, 3), (3, 3)])
+    with pytest.raises(Conflict):
+        panels.remove_juror(db, w.sek_actor, room, w.cycle, user_id=w.jurors[1].id)
+    panels.set_chair(db, w.sek_actor, room, w.cycle, user_id=w.jurors[1].id)
+    chair = panels.chair_of(db, room)
+    assert chair is not None and chair.user_id == w.jurors[1].id
+    with pytest.raises(ValidationFailed):
+        panels.set_chair(db, w.sek_actor, room, w.cycle, user_id=w.jurors[4].id)
+
+
+def test_bad_rules_are_refused_with_field_messages(db: Session, world: World) -> None:
+    w = world
+    with pytest.raises(ValidationFailed) as exc:
+        panels.save_settings(
+            db,
+            w.sek_actor,
+            w.cycle,
+            _rules(
+                method="modus",
+                disagreement_threshold="1,234",
+                talk_minutes="0",
+                visitasi_pass_min="x",
+            ),
+        )
+    assert {"method", "disagreement_threshold", "talk_minutes", "visitasi_pass_min"} <= set(
+        exc.value.field_errors
+    )

@@ -260,3 +260,24 @@ def test_the_api_lists_panels_and_a_locked_panels_results(
     login(client, db, w.factory.user(w.factory.commission(), Role.SEKRETARIAT))
     r = client.get(f"/api/v1/panels/{room.id}/results")
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_co_jurors_scores_show_after_the_lock(
+    client: TestClient, db: Session, world: World
+) -> None:
+    w = world
+    room = w.rooms[0]
+    login(client, db, w.sek)
+    client.post(f"/siklus/{w.cycle.id}/jadwal/otomatis", data=form(start="2025-11-10T08:00"))
+    bodies = [b.id for _, b in panels.slots_of(db, room)]
+    for i in range(3):
+        _juror_ready(client, db, w, i, room.id)
+        for body_id in bodies:
+            client.post(f"/panel/{room.id}/badan/{body_id}", data=form(action="submit", **RATE))
+    login(client, db, w.jurors[0])
+    assert client.post(f"/panel/{room.id}/kunci", data=form()).status_code == 303
+    login(client, db, w.jurors[2])
+    page = client.get(f"/panel/{room.id}")
+    assert "Nilai per juri" in page.text and w.jurors[1].full_name in page.text
+    refused = client.post(f"/panel/{room.id}/badan/{bodies[0]}", data=form(action="draft", **RATE))
+    assert refused.status_code == 409 and "dikunci" in refused.text
