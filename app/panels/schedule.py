@@ -143,8 +143,17 @@ def move_slot(
         new_start = to_utc(starts, tz)
     except ValueError as exc:
         raise ValidationFailed(str(exc), field_errors={"starts": str(exc)}) from None
-    before = {"panel_id": slot.panel_id, "starts_at": slot.starts_at}
     length = slot.ends_at - slot.starts_at
+    for other, body in slots_of(db, target):
+        if (
+            other.id != slot.id
+            and other.starts_at < new_start + length
+            and new_start < other.ends_at
+        ):
+            raise Conflict(
+                f"Waktu itu bertabrakan dengan {body.name} di {target.name}; pilih waktu lain."
+            )
+    before = {"panel_id": slot.panel_id, "starts_at": slot.starts_at}
     slot.panel_id, slot.starts_at, slot.ends_at = target.id, new_start, new_start + length
     db.flush()
     _audit(

@@ -196,6 +196,10 @@ def test_moving_a_body_into_a_conflicted_room_is_refused(db: Session, world: Wor
         db, w.sek_actor, w.cycle, slot.id, panel_id=w.rooms[0].id, starts="2025-11-10T13:00"
     )
     assert moved.panel_id == w.rooms[0].id
+    with pytest.raises(Conflict, match="bertabrakan"):
+        schedule.move_slot(
+            db, w.sek_actor, w.cycle, slot.id, panel_id=w.rooms[0].id, starts="2025-11-10T08:10"
+        )
 
 
 def test_slots_follow_the_cycles_timing(db: Session, world: World) -> None:
