@@ -12,6 +12,7 @@ from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
+from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
 from app.helpdesk import view_as as helpdesk_view_as
@@ -23,6 +24,9 @@ from app.notifications import views as notifications_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
 from app.outbox import views as outbox_views
+from app.panels import api as panels_api
+from app.panels import schedule_views as panels_schedule_views
+from app.panels import views as panels_views
 from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
@@ -67,6 +71,10 @@ def create_app() -> FastAPI:
         helpdesk_view_as,
         results_views,
         portal_views,
+        panels_views,
+        panels_schedule_views,
+        panels_api,
+        conflicts_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

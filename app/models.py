@@ -3,6 +3,7 @@
 from app.accounts import models as accounts_models
 from app.audit import models as audit_models
 from app.bodies import models as bodies_models
+from app.conflicts import models as conflicts_models
 from app.cycles import models as cycles_models
 from app.helpdesk import models as helpdesk_models
 from app.imports import models as imports_models
@@ -10,6 +11,7 @@ from app.jobs import models as jobs_models
 from app.notifications import models as notifications_models
 from app.orgs import models as orgs_models
 from app.outbox import models as outbox_models
+from app.panels import models as panels_models
 from app.questionnaires import models as questionnaires_models
 from app.results import models as results_models
 from app.submissions import models as submissions_models
@@ -18,6 +20,7 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "bodies_models",
+    "conflicts_models",
     "cycles_models",
     "helpdesk_models",
     "imports_models",
@@ -25,6 +28,7 @@ __all__ = [
     "notifications_models",
     "orgs_models",
     "outbox_models",
+    "panels_models",
     "questionnaires_models",
     "results_models",
     "submissions_models",

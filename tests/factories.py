@@ -142,6 +142,34 @@ class Factory:
             cycles.open_cycle(self.db, actor, cycle, now=now)
         return cycle
 
+    def presentation_cycle(self, org: Organisation, *, bodies: int = 4) -> tuple[Cycle, list[Body]]:
+        """An open cycle whose presentation stage is open now, with `bodies` shortlisted."""
+        from decimal import Decimal
+
+        from app.cycles import categories
+        from app.cycles.access import system_actor
+        from app.results.models import ShortlistEntry
+
+        cycle = self.cycle(org, is_open=True, now=utcnow() - timedelta(days=23, hours=12))
+        cat = categories.categories_of(self.db, cycle)[0]
+        listed: list[Body] = []
+        for i in range(bodies):
+            body = self.body(org, name=f"Badan Presentasi {next(_seq)}-{i}")
+            categories.set_target(
+                self.db, system_actor(org.id), cycle, body_id=body.id, category_id=cat.id
+            )
+            self.db.add(
+                ShortlistEntry(
+                    organisation_id=org.id,
+                    cycle_id=cycle.id,
+                    body_id=body.id,
+                    published_saq=Decimal("75.50"),
+                )
+            )
+            listed.append(body)
+        self.db.flush()
+        return cycle, listed
+
 
 SMALL_QUESTIONNAIRE = """\
 code,parent,kind,text,weight,answer_type,options,evidence,file_types,applies_to,guidance

@@ -346,3 +346,104 @@ def _body_aggregate(
         max(values) - min(values),
         disagreement(values, policy.disagreement_threshold),
     )
+
+
+# --- schedule -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """A panel's room for placement: the bodies none of its jurors may judge are excluded."""
+
+    panel_id: int
+    conflicted: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Bodies per room in presenting order, and bodies no room can take (every room conflicted)."""
+
+    rooms: dict[int, tuple[int, ...]]
+    unplaced: tuple[int, ...]
+
+
+def place_bodies(body_ids: Sequence[int], rooms: Sequence[Room]) -> Placement:
+    """Spread bodies over rooms evenly, never into a room with a conflicted juror.
+
+    The most constrained bodies go first; each goes to the allowed room with the fewest bodies
+    (the earlier room on a tie). Within a room the bodies keep the order they were given in.
+    """
+    order = {b: i for i, b in enumerate(body_ids)}
+    if len(order) != len(body_ids):
+        raise ValueError("a body can be placed only once")
+    placed: dict[int, list[int]] = {r.panel_id: [] for r in rooms}
+    unplaced: list[int] = []
+
+    def allowed(body_id: int) -> list[Room]:
+        return [r for r in rooms if body_id not in r.conflicted]
+
+    for body_id in sorted(body_ids, key=lambda b: (len(allowed(b)), order[b])):
+        options = allowed(body_id)
+        if not options:
+            unplaced.append(body_id)
+            continue
+        room = min(options, key=lambda r: len(placed[r.panel_id]))
+        placed[room.panel_id].append(body_id)
+    return Placement(
+        {p: tuple(sorted(bs, key=order.__getitem__)) for p, bs in placed.items()},
+        tuple(sorted(unplaced, key=order.__getitem__)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SlotTime:
+    """When the n-th body of a room presents: its session and its minutes from the start."""
+
+    session_no: int
+    start_minute: int
+    end_minute: int
+
+
+def slot_times(
+    count: int, per_session: int, slot_minutes: int, break_minutes: int
+) -> list[SlotTime]:
+    """Consecutive slots of `slot_minutes`, `per_session` to a session, a break between sessions."""
+    if per_session < 1 or slot_minutes < 1 or break_minutes < 0:
+        raise ValueError("a session holds at least one body of at least one minute")
+    times: list[SlotTime] = []
+    for i in range(count):
+        session = i // per_session
+        start = i * slot_minutes + session * break_minutes
+        times.append(SlotTime(session + 1, start, start + slot_minutes))
+    return times
+
+
+# --- visitasi -----------------------------------------------------------------------------------
+
+
+class VisitMode(StrEnum):
+    NONE = "none"
+    SCORE = "score"  # a scored component of the final result
+    GATE = "gate"  # pass/fail: a body that fails is not eligible as the cycle's rules say
+
+
+def visit_errors(
+    mode: VisitMode, checklist: Sequence[str], checked: Sequence[str], score: Decimal | None
+) -> list[str]:
+    """Plain-language problems with a visitasi record under the cycle's mode."""
+    errors: list[str] = []
+    if mode == VisitMode.NONE:
+        errors.append("Siklus ini tidak memakai visitasi.")
+    unknown = [c for c in checked if c not in checklist]
+    if unknown:
+        errors.append(f"Butir tidak ada dalam daftar periksa: {', '.join(unknown)}.")
+    if mode == VisitMode.SCORE and score is None:
+        errors.append("Isi nilai visitasi (0–100).")
+    if score is not None and (not score.is_finite() or not 0 <= score <= HUNDRED):
+        errors.append("Nilai visitasi harus antara 0 dan 100.")
+    return errors
+
+
+def visit_passes(checked: Sequence[str], pass_min: int) -> bool:
+    """A gate visitasi passes when at least `pass_min` checklist items are met."""
+    return len(set(checked)) >= pass_min

@@ -466,3 +466,51 @@ def test_a_panel_that_gave_everyone_the_same_score_returns_that_score(
     panel = aggregate_panel(rows, PanelPolicy(method=method, normalise=True))
     assert all(b.score == score for b in panel.bodies)
     assert not panel.flagged
+
+
+# --- schedule -----------------------------------------------------------------------------------
+
+from app.panels.rules import Room, place_bodies, slot_times  # noqa: E402
+
+
+def test_placement_spreads_bodies_evenly_and_keeps_their_order() -> None:
+    result = place_bodies([1, 2, 3, 4, 5], [Room(10), Room(20)])
+    assert result.rooms == {10: (1, 3, 5), 20: (2, 4)}
+    assert result.unplaced == ()
+
+
+def test_placement_never_puts_a_body_in_a_conflicted_room() -> None:
+    result = place_bodies([1, 2, 3], [Room(10, frozenset({1, 2})), Room(20, frozenset({3}))])
+    assert result.rooms == {10: (3,), 20: (1, 2)}
+    everywhere = place_bodies([1, 2], [Room(10, frozenset({1})), Room(20, frozenset({1}))])
+    assert everywhere.unplaced == (1,)
+
+
+@given(
+    st.lists(st.integers(1, 60), unique=True, max_size=30),
+    st.lists(st.frozensets(st.integers(1, 60), max_size=10), min_size=1, max_size=4),
+)
+def test_placement_places_each_body_once_in_an_allowed_room(
+    bodies: list[int], conflicts: list[frozenset[int]]
+) -> None:
+    rooms = [Room(i, c) for i, c in enumerate(conflicts)]
+    result = place_bodies(bodies, rooms)
+    seen = [b for bs in result.rooms.values() for b in bs] + list(result.unplaced)
+    assert sorted(seen) == sorted(bodies)
+    for room in rooms:
+        assert not set(result.rooms[room.panel_id]) & room.conflicted
+    for b in result.unplaced:
+        assert all(b in r.conflicted for r in rooms)
+
+
+def test_slots_fill_sessions_with_a_break_between_them() -> None:
+    times = slot_times(5, 2, 35, 15)
+    assert [(t.session_no, t.start_minute, t.end_minute) for t in times] == [
+        (1, 0, 35),
+        (1, 35, 70),
+        (2, 85, 120),
+        (2, 120, 155),
+        (3, 170, 205),
+    ]
+    with pytest.raises(ValueError):
+        slot_times(1, 0, 35, 15)

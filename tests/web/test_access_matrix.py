@@ -71,6 +71,7 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_cycle(factory, db, w, a, body)
     w.ids.update(_notification_world(db, a, body, w.users))
     _add_results(factory, db, w, a)
+    _add_panel(factory, db, w, a, body)
     db.flush()
     return w
 
@@ -88,6 +89,58 @@ def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
     results.approve_decree(db, kom, cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
     results.publish_decree(db, kom, cycle, decree)
     w.ids.update(set_id=rs.id, decree_id=decree.id)
+
+
+def _add_panel(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
+    """A presentation panel of the open cycle: the juri persona is its ready chair, the
+    operator's body is shortlisted and scheduled in it, the juri declared an affiliation."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from app.conflicts import service as conflicts
+    from app.cycles.access import system_actor
+    from app.cycles.models import Cycle
+    from app.db import utcnow
+    from app.panels import service as panels
+    from app.panels.models import PanelSlot
+    from app.results.models import ShortlistEntry
+
+    cycle = db.get(Cycle, w.ids["cycle_id"])
+    assert cycle is not None
+    sa = system_actor(org.id)
+    panels.use_default_rubric(db, sa, cycle)
+    panel = panels.create_panel(db, sa, cycle, name="Ruang A")
+    panels.add_juror(db, sa, panel, cycle, user_id=w.users["juri"].id, is_chair=True)
+    juri = factory.actor(w.users["juri"], org)
+    panels.accept_pact(db, juri, panel, agree=True)
+    panels.confirm_declaration(db, juri, panel)
+    aff = conflicts.declare_affiliation(db, juri, kind="other", name="Universitas Uji")
+    db.add(
+        ShortlistEntry(
+            organisation_id=org.id,
+            cycle_id=cycle.id,
+            body_id=body.id,
+            published_saq=Decimal("70.00"),
+        )
+    )
+    start = utcnow() + timedelta(days=30)
+    slot = PanelSlot(
+        cycle_id=cycle.id,
+        panel_id=panel.id,
+        body_id=body.id,
+        starts_at=start,
+        ends_at=start + timedelta(minutes=35),
+    )
+    db.add(slot)
+    db.flush()
+    crit = panels.rubric_of(db, cycle)[0]
+    w.ids.update(
+        panel_id=panel.id,
+        slot_id=slot.id,
+        criterion_id=crit.id,
+        affiliation_id=aff.id,
+        juror_user_id=w.users["juri"].id,
+    )
 
 
 def _add_cycle(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
@@ -576,6 +629,110 @@ POLICY.update(
         ("GET", "/hasil/{cycle_id}/data.csv"): Rule(public=True, params=CYC),
         ("GET", "/hasil/{cycle_id}/data.json"): Rule(public=True, params=CYC),
         ("GET", "/hasil/badan/{body_id}"): Rule(public=True, params=OWN_BODY),
+    }
+)
+PANEL = lambda w: {"panel_id": w.ids["panel_id"]}
+PANEL_BODY = lambda w: {"panel_id": w.ids["panel_id"], "body_id": w.ids["body_id"]}
+PANEL_MANAGE = Rule(
+    allowed=("sekretariat",),
+    denied=("komisioner", "juri", "verifikator", "operator", "outsider"),
+    params=PANEL,
+)
+JUROR_ONLY = Rule(
+    allowed=("juri",),
+    denied=("sekretariat", "verifikator", "operator", "outsider"),
+    params=PANEL_BODY,
+)
+CHAIR_OR_MANAGER = Rule(
+    allowed=("juri", "sekretariat"),
+    denied=("komisioner", "verifikator", "operator", "outsider"),
+    params=PANEL,
+)
+POLICY.update(
+    {
+        ("GET", "/siklus/{cycle_id}/presentasi"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/presentasi/aturan"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/presentasi/rubrik"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/presentasi/rubrik/bawaan"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/presentasi/rubrik/{criterion_id}/hapus"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=lambda w: {"cycle_id": w.ids["cycle_id"], "criterion_id": w.ids["criterion_id"]},
+        ),
+        ("POST", "/siklus/{cycle_id}/presentasi/panel"): MANAGE,
+        ("POST", "/panel/{panel_id}/juri"): PANEL_MANAGE,
+        ("POST", "/panel/{panel_id}/juri/{user_id}/hapus"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "verifikator", "operator", "outsider"),
+            params=lambda w: {"panel_id": w.ids["panel_id"], "user_id": w.ids["juror_user_id"]},
+        ),
+        ("POST", "/panel/{panel_id}/ketua"): PANEL_MANAGE,
+        ("POST", "/panel/{panel_id}/koreksi"): PANEL_MANAGE,
+        ("GET", "/juri"): Rule(allowed=("juri",), denied=("sekretariat", "operator")),
+        ("GET", "/panel/{panel_id}"): Rule(
+            allowed=("sekretariat", "komisioner", "juri"),
+            denied=("verifikator", "operator", "outsider"),
+            params=PANEL,
+        ),
+        ("POST", "/panel/{panel_id}/pakta"): Rule(
+            allowed=("juri",),
+            denied=("sekretariat", "verifikator", "operator", "outsider"),
+            params=PANEL,
+        ),
+        ("POST", "/panel/{panel_id}/deklarasi"): Rule(
+            allowed=("juri",),
+            denied=("sekretariat", "verifikator", "operator", "outsider"),
+            params=PANEL,
+        ),
+        ("GET", "/panel/{panel_id}/badan/{body_id}"): JUROR_ONLY,
+        ("POST", "/panel/{panel_id}/badan/{body_id}"): JUROR_ONLY,
+        ("POST", "/panel/{panel_id}/badan/{body_id}/abstain"): JUROR_ONLY,
+        ("POST", "/panel/{panel_id}/kunci"): Rule(
+            allowed=("juri",),
+            denied=("sekretariat", "komisioner", "verifikator", "operator", "outsider"),
+            params=PANEL,
+        ),
+        ("GET", "/beranda/presentasi"): Rule(allowed=("sekretariat", "operator", "juri")),
+        ("GET", "/siklus/{cycle_id}/jadwal"): STAFF_READ,
+        ("GET", "/siklus/{cycle_id}/jadwal.pdf"): STAFF_READ,
+        ("GET", "/siklus/{cycle_id}/jadwal.xlsx"): STAFF_READ,
+        ("GET", "/siklus/{cycle_id}/jadwal.ics"): STAFF_READ,
+        ("POST", "/siklus/{cycle_id}/jadwal/otomatis"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/jadwal/{slot_id}/pindah"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=lambda w: {"cycle_id": w.ids["cycle_id"], "slot_id": w.ids["slot_id"]},
+        ),
+        ("GET", "/panel/{panel_id}/langsung"): CHAIR_OR_MANAGER,
+        ("GET", "/panel/{panel_id}/langsung/status"): CHAIR_OR_MANAGER,
+        ("POST", "/panel/{panel_id}/langsung/mulai"): CHAIR_OR_MANAGER,
+        ("POST", "/panel/{panel_id}/langsung/selesai"): CHAIR_OR_MANAGER,
+        ("POST", "/panel/{panel_id}/langsung/{slot_id}/hadir"): Rule(
+            allowed=("juri", "sekretariat"),
+            denied=("komisioner", "verifikator", "operator", "outsider"),
+            params=lambda w: {"panel_id": w.ids["panel_id"], "slot_id": w.ids["slot_id"]},
+        ),
+        ("GET", "/siklus/{cycle_id}/visitasi"): STAFF_READ,
+        ("GET", "/api/v1/cycles/{cycle_id}/panels"): STAFF_READ,
+        ("GET", "/api/v1/panels/{panel_id}/results"): Rule(
+            allowed=("sekretariat", "komisioner", "juri"),
+            denied=("verifikator", "operator", "outsider"),
+            params=PANEL,
+        ),
+        ("POST", "/siklus/{cycle_id}/visitasi/{body_id}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=CYC_BODY,
+        ),
+        ("GET", "/konflik"): Rule(
+            allowed=("juri", "sekretariat", "verifikator"), denied=("operator",)
+        ),
+        ("POST", "/konflik"): Rule(allowed=("juri", "verifikator"), denied=("operator",)),
+        ("POST", "/konflik/{affiliation_id}/cabut"): Rule(
+            allowed=("juri",),
+            denied=("sekretariat", "verifikator", "operator", "outsider"),
+            params=lambda w: {"affiliation_id": w.ids["affiliation_id"]},
+        ),
     }
 )
 

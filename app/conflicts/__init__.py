@@ -1,0 +1,1 @@
+"""Declared affiliations of people who judge bodies (jurors, verifiers) and conflict checks."""
