@@ -16,6 +16,7 @@ from app.panels import schedule
 from app.panels import service as panels
 from app.panels.models import PanelScore, ScoreStatus
 from app.results.models import ComponentScore
+from tests.factories import Factory
 from tests.panels.conftest import World, ratings, ready
 
 START = "2025-11-10T08:00"
