@@ -1,0 +1,106 @@
+"""PDFs are opened with pypdf in a separate, limited process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.evidence.pdfcheck import MESSAGES, check_pdf
+from tests.evidence import pdfs
+
+
+def _file(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "berkas.pdf"
+    path.write_bytes(data)
+    return path
+
+
+def test_a_real_pdf_is_accepted_with_its_page_count(tmp_path: Path) -> None:
+    verdict = check_pdf(_file(tmp_path, pdfs.pdf(pages=3)))
+    assert verdict.ok and verdict.pages == 3 and verdict.message == ""
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (pdfs.encrypted_pdf(), "encrypted"),
+        (pdfs.encrypted_pdf(user_password=""), "encrypted"),
+        (pdfs.javascript_pdf(), "javascript"),
+        (pdfs.javascript_pdf(compress=True), "javascript"),
+        (pdfs.zero_page_pdf(), "empty"),
+        (pdfs.corrupt_pdf(), "corrupt"),
+        (pdfs.pdf()[:300], "corrupt"),
+    ],
+    ids=[
+        "encrypted",
+        "owner-only",
+        "javascript",
+        "javascript-deduplicated",
+        "empty",
+        "corrupt",
+        "cut",
+    ],
+)
+def test_unacceptable_pdfs_are_refused_with_a_clear_reason(
+    tmp_path: Path, data: bytes, problem: str
+) -> None:
+    verdict = check_pdf(_file(tmp_path, data))
+    assert not verdict.ok
+    assert verdict.problem == problem
+    assert verdict.message == MESSAGES[problem]
+
+
+def test_javascript_hidden_by_name_escapes_is_found_in_the_structure(tmp_path: Path) -> None:
+    # `/Java#53cript` is the name /JavaScript written with a hex escape: a byte search misses
+    # it, pypdf decodes it, so the structure walk must be what catches it.
+    from app.evidence._pdfprobe import _raw_scan
+
+    data = (
+        pdfs.javascript_pdf()
+        .replace(b"/JavaScript", b"/Java#53cript")
+        .replace(b"/JS (", b"/J#53 (")
+    )
+    path = _file(tmp_path, data)
+    assert _raw_scan(str(path)) == ""
+    verdict = check_pdf(path)
+    assert verdict.problem == "javascript"
+
+
+def test_a_launch_action_is_refused(tmp_path: Path) -> None:
+    data = pdfs.pdf().replace(
+        b"/Type /Catalog", b"/Type /Catalog /OpenAction << /S /Launch /F (calc.exe) >>"
+    )
+    verdict = check_pdf(_file(tmp_path, data))
+    assert verdict.problem == "launch"
+
+
+def test_a_pdf_that_needs_more_memory_than_allowed_is_refused(tmp_path: Path) -> None:
+    verdict = check_pdf(_file(tmp_path, pdfs.pdf()), memory_mb=16)
+    assert not verdict.ok and verdict.problem == "too_heavy"
+    assert "terlalu berat" in verdict.message
+
+
+def test_the_child_cannot_write_files(tmp_path: Path) -> None:
+    # The probe runs with RLIMIT_FSIZE 0: the check itself succeeds without writing anything.
+    before = set(os.listdir(tmp_path))
+    assert check_pdf(_file(tmp_path, pdfs.pdf())).ok
+    assert set(os.listdir(tmp_path)) == before | {"berkas.pdf"}
+
+
+@pytest.mark.parametrize("offset", [(1 << 20) - 3, (1 << 20) - 11, (1 << 20) + 5])
+def test_the_byte_search_sees_names_across_chunk_borders(tmp_path: Path, offset: int) -> None:
+    from app.evidence._pdfprobe import _raw_scan
+
+    path = tmp_path / "x.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b" " * offset + b"/JavaScript >>")
+    assert _raw_scan(str(path)) == "javascript"
+
+
+def test_the_byte_search_does_not_mistake_longer_names(tmp_path: Path) -> None:
+    from app.evidence._pdfprobe import _raw_scan
+
+    path = tmp_path / "x.pdf"
+    path.write_bytes(b"%PDF-1.4\n" + b" " * ((1 << 20) - 12) + b"/JSON /JSFont0 /Launcher")
+    assert _raw_scan(str(path)) == ""
