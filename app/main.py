@@ -12,6 +12,8 @@ from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
+from app.evidence import api as evidence_api
+from app.evidence import views as evidence_views
 from app.jobs import views as jobs_views
 from app.orgs import views as orgs_views
 from app.outbox import tasks as outbox_tasks
@@ -44,6 +46,8 @@ def create_app() -> FastAPI:
         bodies_api,
         orgs_views,
         jobs_views,
+        evidence_api,
+        evidence_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)
