@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
+import random
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
 
 from app.evidence.pdfcheck import MESSAGES, check_pdf
 from tests.evidence import pdfs
@@ -104,3 +109,32 @@ def test_the_byte_search_does_not_mistake_longer_names(tmp_path: Path) -> None:
     path = tmp_path / "x.pdf"
     path.write_bytes(b"%PDF-1.4\n" + b" " * ((1 << 20) - 12) + b"/JSON /JSFont0 /Launcher")
     assert _raw_scan(str(path)) == ""
+
+
+def test_names_inside_stream_data_are_not_actions(tmp_path: Path) -> None:
+    # Compressed images are arbitrary bytes and spell `/JS` by chance now and then.
+    from app.evidence._pdfprobe import _raw_scan
+
+    path = tmp_path / "x.pdf"
+    path.write_bytes(
+        b"%PDF-1.4\n5 0 obj\n<< /Length 40 >>\nstream\r\n\x00\x9f/JS (x)/JavaScript\x01/Launch"
+        b"\nendstream\nendobj\n6 0 obj\n<< /Type /Page >>\nendobj\n"
+    )
+    assert _raw_scan(str(path)) == ""
+    path.write_bytes(path.read_bytes() + b"7 0 obj\n<< /S /JavaScript /JS (x) >>\nendobj\n")
+    assert _raw_scan(str(path)) == "javascript"
+
+
+def test_a_scanned_pdf_with_random_image_bytes_is_accepted(tmp_path: Path) -> None:
+    rng = random.Random(3)  # this seed's image bytes spell /JS inside a stream
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for _ in range(3):
+        img = Image.frombytes("RGB", (420, 420), rng.randbytes(420 * 420 * 3))
+        c.drawImage(ImageReader(img), 40, 300, width=500, height=500)
+        c.showPage()
+    c.save()
+    data = buf.getvalue()
+    assert b"/JS" in data  # the trap is really there
+    path = _file(tmp_path, data)
+    assert check_pdf(path).ok
