@@ -76,6 +76,7 @@ def _store(
     item_id: int | None,
 ) -> Stored:
     try:
+        service.store_blob(staged)  # outside the transaction: no lock held during the fsync
         with service.transaction(write=True) as db:
             body = service.get_body_for_upload(db, actor, body_id)
             replaces = service.parse_replaces(db, body, staged.fields.get("replaces_id", ""))
@@ -114,6 +115,9 @@ async def upload(
     try:
         actor = await run_in_threadpool(_authorise, request, body_id)
         staged = await receive(request, policy or service.default_policy())
+    except StorageError as exc:
+        log.error("evidence staging failed: %s", exc)
+        raise StorageUnavailable(STORAGE_DOWN) from exc
     finally:
         await close_parsed_form(request)
     return await run_in_threadpool(_store, actor, body_id, staged, cycle_id, item_id)

@@ -120,13 +120,23 @@ def list_files(db: Session, body: Body, *, include_old: bool = True) -> list[Evi
 # --- storing ------------------------------------------------------------------------------
 
 
-def _ensure_blob(db: Session, storage: Storage, staged: StagedUpload) -> None:
-    """Store the bytes once per installation (healing a row whose object went missing)."""
+def store_blob(staged: StagedUpload) -> None:
+    """Put the staged bytes into storage unless they are there already; no database access.
+
+    Call it BEFORE the transaction that records the file (as `flow.upload` does), so that the
+    fsync or the S3 transfer does not happen while the transaction holds its locks. An object
+    whose transaction then fails stays unreferenced and unreachable (nothing reads by hash).
+    """
     key = blob_key(staged.sha256)
-    blob = db.get(EvidenceBlob, staged.sha256)
-    if blob is None or not storage.exists(key):
-        storage.put_file(key, staged.path)
-    if blob is None:
+    if not staged.storage.exists(key):  # the same bytes are stored once per installation
+        staged.storage.put_file(key, staged.path)
+    staged.is_stored = True
+
+
+def _ensure_blob(db: Session, staged: StagedUpload) -> None:
+    if not staged.is_stored:
+        store_blob(staged)
+    if db.get(EvidenceBlob, staged.sha256) is None:
         try:
             with db.begin_nested():
                 db.add(EvidenceBlob(sha256=staged.sha256, size=staged.size, created_at=utcnow()))
@@ -160,7 +170,7 @@ def save_evidence(
                 "Berkas yang hendak diganti bukan versi terbaru milik badan publik ini.",
                 field_errors={"replaces_id": "Tidak valid."},
             )
-        _ensure_blob(db, staged.storage, staged)
+        _ensure_blob(db, staged)
         if replaces is not None and cycle_id is None and item_id is None:
             cycle_id, item_id = replaces.cycle_id, replaces.item_id
         ef = EvidenceFile(

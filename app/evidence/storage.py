@@ -53,6 +53,9 @@ class Storage(ABC):
     """Put, read, test, size and delete blobs by key."""
 
     name: str
+    # Staged files become the stored files (local): start writing them to disk while they
+    # arrive. Not for S3, whose staged files are temporary and read back for the transfer.
+    early_writeback: bool = False
 
     @property
     @abstractmethod
@@ -112,6 +115,7 @@ class LocalStorage(Storage):
     """Blobs as files under one directory; written to a temp file, fsynced, then renamed."""
 
     name = "local"
+    early_writeback = True
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -179,3 +179,13 @@ def test_stage_stream_applies_the_same_checks(local_storage: Storage) -> None:
     with pytest.raises(PayloadTooLarge):
         stage_stream(io.BytesIO(pdfs.pdf()), "sk.pdf", UploadPolicy(max_bytes=100))
     assert staged_files(local_storage) == []
+
+
+def test_a_large_stream_is_hashed_in_order_across_batches(local_storage: Storage) -> None:
+    # Larger than a writeback step: exercises batching, the worker and early writeback.
+    data = b"".join(n.to_bytes(4, "big") * 1024 for n in range(2600))  # ~10 MB, position-coded
+    body = multipart(file_part(data, "besar.bin"))
+    staged = run(request(body), UploadPolicy(allowed=("any",), max_bytes=16 * 1024 * 1024))
+    assert staged.sha256 == hashlib.sha256(data).hexdigest()
+    assert staged.path.read_bytes() == data
+    staged.discard()
