@@ -138,3 +138,119 @@ def test_a_scanned_pdf_with_random_image_bytes_is_accepted(tmp_path: Path) -> No
     assert b"/JS" in data  # the trap is really there
     path = _file(tmp_path, data)
     assert check_pdf(path).ok
+
+
+# The probe's own logic, in this process (the child process above runs the same code).
+
+SAMPLES = [
+    (pdfs.pdf(pages=2), ""),
+    (pdfs.encrypted_pdf(), "encrypted"),
+    (pdfs.javascript_pdf(), "javascript"),
+    (pdfs.zero_page_pdf(), "empty"),
+]
+
+
+@pytest.mark.parametrize(("data", "problem"), SAMPLES, ids=["ok", "encrypted", "js", "empty"])
+def test_the_probe_judges_the_same_in_process(tmp_path: Path, data: bytes, problem: str) -> None:
+    from app.evidence import _pdfprobe
+
+    verdict = _pdfprobe.check(str(_file(tmp_path, data)))
+    assert verdict["problem"] == problem
+    assert verdict["ok"] is (problem == "")
+
+
+@pytest.mark.parametrize(
+    ("raises", "problem"),
+    [(None, ""), (MemoryError, "too_heavy"), (RecursionError, "corrupt"), (ValueError, "corrupt")],
+)
+def test_the_probe_reports_one_json_verdict(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    raises: type[BaseException] | None,
+    problem: str,
+) -> None:
+    import json
+    import sys
+
+    from app.evidence import _pdfprobe
+
+    limits: list[str] = []
+    monkeypatch.setattr(_pdfprobe, "_limit", lambda s, m: limits.append(f"cpu{s} mem{m}"))
+    monkeypatch.setattr(_pdfprobe, "_no_files", lambda: limits.append("no files"))
+    if raises is not None:
+
+        def boom(path: str) -> dict[str, object]:
+            raise raises
+
+        monkeypatch.setattr(_pdfprobe, "check", boom)
+    path = _file(tmp_path, pdfs.pdf())
+    monkeypatch.setattr(sys, "argv", ["_pdfprobe.py", str(path), "7", "300"])
+    _pdfprobe.main()
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["problem"] == problem
+    assert limits == ["cpu7 mem300", "no files"]  # limits first, files forbidden before reading
+
+
+def test_the_structure_walk_finds_actions_in_nested_arrays() -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    from app.evidence._pdfprobe import _active
+
+    launch = DictionaryObject({NameObject("/S"): NameObject("/Launch")})
+    nested = DictionaryObject({NameObject("/Annots"): ArrayObject([ArrayObject([launch])])})
+    assert _active(nested) == "launch"
+    plain = DictionaryObject({NameObject("/Title"): TextStringObject("/JS bukan aksi")})
+    assert _active(ArrayObject([plain])) == ""
+
+
+def _fake_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
+    from app.evidence import pdfcheck
+
+    script = tmp_path / "probe.py"
+    script.write_text(code)
+    monkeypatch.setattr(pdfcheck, "PROBE", script)
+
+
+def test_a_child_killed_by_its_cpu_limit_means_too_heavy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_probe(
+        tmp_path,
+        monkeypatch,
+        "import resource, sys\n"
+        "s = int(sys.argv[2])\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (s, s + 1))\n"
+        "while True:\n    pass\n",
+    )
+    assert check_pdf(_file(tmp_path, pdfs.pdf()), seconds=1).problem == "too_heavy"
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        ("", "too_heavy"),
+        ("not json", "too_heavy"),
+        ('{"ok": false, "problem": "something new"}', "corrupt"),
+        ('{"ok": false, "problem": "encrypted"}', "encrypted"),
+    ],
+)
+def test_what_the_child_says_is_trusted_only_as_far_as_it_is_known(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, problem: str
+) -> None:
+    _fake_probe(tmp_path, monkeypatch, f"import sys\nsys.stdout.write({output!r})\n")
+    assert check_pdf(_file(tmp_path, pdfs.pdf())).problem == problem
+
+
+def test_a_child_that_never_answers_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from app.evidence import pdfcheck
+
+    def hang(*args: object, **kwargs: object) -> None:
+        raise subprocess.TimeoutExpired(cmd="probe", timeout=1)
+
+    monkeypatch.setattr(pdfcheck.subprocess, "run", hang)
+    assert check_pdf(_file(tmp_path, pdfs.pdf())).problem == "too_heavy"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.accounts.rules import Role
 from app.config import get_settings
 from app.evidence.models import EvidenceBlob, EvidenceFile, LinkCheck
-from app.evidence.storage import Storage, blob_key
+from app.evidence.storage import Storage, StorageError, blob_key
 from app.web.deps import CSRF_COOKIE
 from tests.evidence import pdfs
 from tests.evidence.conftest import WebServer, staged_files
@@ -505,3 +505,53 @@ def test_outsiders_cannot_check_a_bodys_links(client: TestClient, db: Session, w
         headers=H,
     )
     assert r.status_code == 404
+
+
+# --- storage trouble -----------------------------------------------------------------------
+
+
+def _broken(*args: object, **kwargs: object) -> None:
+    raise StorageError("disk full")
+
+
+def test_a_storage_outage_refuses_the_upload_with_503_and_keeps_nothing(
+    client: TestClient,
+    db: Session,
+    w: World,
+    storage: Storage,
+    saved: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(type(storage), "put_file", _broken)
+        r = _upload(client, w.body.id, pdfs.pdf(text="baru"))
+    assert r.status_code == 503 and "belum tersimpan" in r.json()["detail"]
+    assert_nothing_changed(client, db, storage, saved)
+
+
+def test_a_full_staging_disk_refuses_the_upload_with_503(
+    client: TestClient,
+    db: Session,
+    w: World,
+    storage: Storage,
+    saved: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.evidence import upload
+
+    def no_space(self: Any, parts: Any) -> None:
+        raise StorageError("no space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(upload._Sink, "_consume", no_space)
+        r = _upload(client, w.body.id, pdfs.pdf(text="baru"))
+    assert r.status_code == 503 and "belum tersimpan" in r.json()["detail"]
+    assert_nothing_changed(client, db, storage, saved)
+
+
+def test_a_storage_outage_during_download_says_so(
+    client: TestClient, storage: Storage, saved: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(type(storage), "open", _broken)
+    r = client.get(f"/evidence/{saved['id']}")
+    assert r.status_code == 503 and "Penyimpanan" in r.text
