@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,40 @@ class Settings(BaseSettings):
     invitation_reminder_days: int = Field(default=3, ge=1)
     max_import_bytes: int = 5 * 1024 * 1024
     max_import_rows: int = 20_000
+    # Evidence files (data dukung) and links; see app/evidence/.
+    evidence_storage: Literal["local", "s3"] = "local"
+    evidence_dir: Path | None = None  # local backend; default var_dir / "evidence"
+    evidence_s3_bucket: str = ""
+    evidence_s3_prefix: str = "evidence/"
+    evidence_s3_endpoint_url: str = ""  # empty: AWS; set for MinIO, Ceph, moto …
+    evidence_s3_region: str = "us-east-1"
+    evidence_s3_access_key_id: str = ""  # empty: boto3's own credential chain
+    evidence_s3_secret_access_key: str = ""
+    evidence_max_bytes: int = 10 * 1024 * 1024
+    evidence_max_parts: int = 4
+    evidence_default_types: str = "pdf"  # comma list of: pdf, jpg, png (any: benchmarks only)
+    evidence_pdf_check_seconds: int = 10
+    evidence_pdf_check_memory_mb: int = 512
+    evidence_link_timeout_seconds: float = 10.0
+    evidence_link_max_redirects: int = 5
+    evidence_links_allow_private: bool = False  # tests only; refused in production
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_evidence_settings(self) -> Settings:
+        if self.is_production and self.evidence_links_allow_private:
+            raise ValueError("EVIDENCE_LINKS_ALLOW_PRIVATE must stay off in production")
+        if self.is_production and "any" in self.evidence_type_keys:
+            raise ValueError("EVIDENCE_DEFAULT_TYPES=any is for benchmarks, not production")
+        return self
+
+    @property
+    def evidence_type_keys(self) -> tuple[str, ...]:
+        """The file kinds the plain body upload accepts (items pass their own allowlist)."""
+        return tuple(k.strip() for k in self.evidence_default_types.split(",") if k.strip())
+
+    @property
+    def evidence_root(self) -> Path:
+        return self.evidence_dir or self.var_dir / "evidence"
 
     @property
     def effective_database_url(self) -> str:

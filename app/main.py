@@ -15,6 +15,8 @@ from app.config import PROJECT_ROOT, get_settings
 from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
+from app.evidence import api as evidence_api
+from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
 from app.helpdesk import views as helpdesk_views
 from app.jobs import views as jobs_views
@@ -75,6 +77,8 @@ def create_app() -> FastAPI:
         panels_schedule_views,
         panels_api,
         conflicts_views,
+        evidence_api,
+        evidence_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -5,6 +5,7 @@ from app.audit import models as audit_models
 from app.bodies import models as bodies_models
 from app.conflicts import models as conflicts_models
 from app.cycles import models as cycles_models
+from app.evidence import models as evidence_models
 from app.helpdesk import models as helpdesk_models
 from app.imports import models as imports_models
 from app.jobs import models as jobs_models
@@ -22,6 +23,7 @@ __all__ = [
     "bodies_models",
     "conflicts_models",
     "cycles_models",
+    "evidence_models",
     "helpdesk_models",
     "imports_models",
     "jobs_models",

@@ -47,10 +47,8 @@ from app.certificates.templates import (
 )
 from app.errors import ValidationFailed
 
-# Binary (not ASCII85) compressed streams: every PDF reader takes them, files are a fifth smaller
-# and reportlab's pure-Python ASCII85 encoder was the slowest step of a batch. Set once for the
-# process (not per call) so concurrent renders cannot see different settings.
-rl_config.useA85 = 0
+# Binary (not ASCII85) streams are set for the whole process in app/__init__.py.
+assert rl_config.useA85 == 0
 
 Progress = Callable[[int, int, str], None]  # (done, total, message), as app.jobs passes it
 

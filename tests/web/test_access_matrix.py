@@ -736,6 +736,36 @@ POLICY.update(
     }
 )
 
+EVIDENCE_DENIED = ("komisioner", "juri", "verifikator", "outsider")
+POLICY.update(
+    {
+        ("POST", "/api/v1/bodies/{body_id}/evidence"): Rule(
+            denied=("sekretariat", *EVIDENCE_DENIED), params=OWN_BODY
+        ),
+        ("GET", "/api/v1/bodies/{body_id}/evidence"): Rule(
+            allowed=("sekretariat", "operator"), denied=EVIDENCE_DENIED, params=OWN_BODY
+        ),
+        ("POST", "/api/v1/bodies/{body_id}/links/check"): Rule(
+            allowed=("sekretariat", "operator"), denied=EVIDENCE_DENIED, params=OWN_BODY
+        ),
+        ("GET", "/api/v1/bodies/{body_id}/links"): Rule(
+            allowed=("sekretariat", "operator"), denied=EVIDENCE_DENIED, params=OWN_BODY
+        ),
+        ("GET", "/badan-publik/{body_id}/data-dukung"): Rule(
+            allowed=("sekretariat", "operator"), denied=EVIDENCE_DENIED, params=OWN_BODY
+        ),
+        ("POST", "/badan-publik/{body_id}/data-dukung"): Rule(
+            allowed=("operator",), denied=("sekretariat", *EVIDENCE_DENIED), params=OWN_BODY
+        ),
+        ("POST", "/badan-publik/{body_id}/tautan"): Rule(
+            allowed=("sekretariat", "operator"), denied=EVIDENCE_DENIED, params=OWN_BODY
+        ),
+        ("GET", "/evidence/{file_id}"): Rule(
+            denied=("sekretariat", "operator", "outsider"), params=lambda w: {"file_id": 999999}
+        ),
+    }
+)
+
 EXEMPT_PREFIXES = ("/static", "/openapi.json", "/api/docs")
 
 

@@ -1,0 +1,1 @@
+"""Evidence (data dukung): storage, uploads, downloads, link checks."""

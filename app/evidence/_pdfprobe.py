@@ -1,0 +1,156 @@
+"""Child process: open one PDF with pypdf under CPU and memory limits and print a JSON verdict.
+
+Run only by `app.evidence.pdfcheck` as `python -I _pdfprobe.py PATH SECONDS MEMORY_MB`. It
+imports nothing from the app, so a hostile PDF can reach neither the database nor the network
+settings; CPU time and address space are limited before pypdf is imported, writing files
+before the PDF is read.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import re
+import resource
+import sys
+from typing import Any
+
+_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch)(?![A-Za-z0-9#_.-])")
+MAX_DEPTH = 60
+
+
+def _limit(seconds: int, memory_mb: int) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
+    mem = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _no_files() -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # may not write any file from here on
+
+
+def _active(obj: Any, depth: int = 0) -> str:
+    """'javascript' or 'launch' when a dictionary below `obj` (not following references) acts."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    if depth > MAX_DEPTH or isinstance(obj, IndirectObject):
+        return ""
+    if isinstance(obj, DictionaryObject):
+        keys = set(obj.keys())
+        if "/JS" in keys or "/JavaScript" in keys or obj.get("/S") == "/JavaScript":
+            return "javascript"
+        if obj.get("/S") == "/Launch" or "/Launch" in keys:
+            return "launch"
+        for value in obj.values():
+            found = _active(value, depth + 1)
+            if found:
+                return found
+    elif isinstance(obj, ArrayObject):
+        for value in obj:
+            found = _active(value, depth + 1)
+            if found:
+                return found
+    return ""
+
+
+def _raw_scan(path: str) -> str:
+    """Catch action names in object text the cross-reference table does not list.
+
+    Stream data (images, fonts, page contents) is skipped: its bytes are arbitrary and would
+    spell `/JS` by chance in about one 2 MB scan in ten. Object streams, where dictionaries can
+    hide compressed, are decoded by pypdf and covered by the structure walk.
+    """
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return ""
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            pos, size = 0, len(data)
+            while pos < size:
+                start, body = _next_stream(data, pos)
+                match = _ACTIVE.search(data, pos, start)
+                if match:
+                    return "launch" if match.group(1) == b"Launch" else "javascript"
+                if body < 0:
+                    return ""
+                end = data.find(b"endstream", body)
+                pos = size if end < 0 else end + len(b"endstream")
+    return ""
+
+
+def _next_stream(data: mmap.mmap, pos: int) -> tuple[int, int]:
+    """(where the next `stream` keyword starts, where its data starts) or (len, -1)."""
+    while True:
+        at = data.find(b"stream", pos)
+        if at < 0:
+            return len(data), -1
+        after = at + len(b"stream")
+        eol = data[after : after + 2]
+        letter_before = at > 0 and data[at - 1 : at].isalpha()
+        if not letter_before and eol[:1] in (b"\r", b"\n"):
+            return at, after + (2 if eol == b"\r\n" else 1)
+        pos = after
+
+
+def check(path: str) -> dict[str, Any]:
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject
+
+    reader = PdfReader(path, strict=False)
+    if reader.is_encrypted:
+        return {"ok": False, "problem": "encrypted"}
+    pages = len(reader.pages)
+    if pages == 0:
+        return {"ok": False, "problem": "empty"}
+    for page in reader.pages:
+        _ = page.mediabox
+    refs: list[tuple[int, int]] = [
+        (num, gen) for gen, table in reader.xref.items() for num in table
+    ]
+    refs += [(num, 0) for num in reader.xref_objStm]
+    found = _active(reader.trailer)
+    for num, gen in refs:
+        if found:
+            break
+        try:
+            obj = reader.get_object(IndirectObject(num, gen, reader))
+        except Exception:  # noqa: S112 (an unreadable object: the raw scan below still sees it)
+            continue
+        found = _active(obj)
+    if not found:
+        found = _raw_scan(path)
+    if found:
+        return {"ok": False, "problem": found}
+    return {"ok": True, "problem": "", "pages": pages}
+
+
+def main() -> None:
+    path, seconds, memory_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    _limit(seconds, memory_mb)
+    try:
+        # Imported before files are forbidden, so pypdf's bytecode cache can be written once
+        # (`-I` ignores PYTHONDONTWRITEBYTECODE); nothing of the upload has been read yet.
+        import pypdf  # noqa: F401
+    except MemoryError:
+        _report({"ok": False, "problem": "too_heavy"})
+        return
+    _no_files()
+    try:
+        verdict = check(path)
+    except MemoryError:
+        verdict = {"ok": False, "problem": "too_heavy"}
+    except RecursionError:
+        verdict = {"ok": False, "problem": "corrupt", "detail": "RecursionError"}
+    except Exception as exc:  # pypdf raises many kinds on broken files
+        verdict = {"ok": False, "problem": "corrupt", "detail": type(exc).__name__}
+    _report(verdict)
+
+
+def _report(verdict: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(verdict))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
