@@ -13,6 +13,7 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from app.cycles.rules import publish_round
+from app.web.format import fmt_decimal
 
 
 class AwardKind(StrEnum):
@@ -75,7 +76,7 @@ def fmt_score(score: Decimal | None) -> str:
     """`Decimal("94.74")` → `94,74` (published rounding, decimal comma); empty when unknown."""
     if score is None:
         return ""
-    return f"{publish_round(score):.2f}".replace(".", ",")
+    return fmt_decimal(publish_round(score))
 
 
 def fmt_date_id(day: date) -> str:

@@ -10,13 +10,6 @@ from babel.dates import format_date, format_datetime
 
 from app.orgs.models import TIMEZONES
 
-TWO_PLACES = Decimal("0.01")
-
-
-def round_score(value: Decimal) -> Decimal:
-    """Round half-up to 2 decimals, as scores are published."""
-    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-
 
 def fmt_decimal(value: Decimal | int | float | None, places: int = 2) -> str:
     """`94.745` → `94,75`; thousands with a dot (`1.234,50`)."""

@@ -139,7 +139,7 @@ def test_dates_are_shown_in_indonesian_in_the_commission_time_zone() -> None:
     assert fmt.fmt_datetime(at, "Asia/Makassar") == "17 Desember 2024 15.30 WITA"
     assert fmt.fmt_datetime(None) == "–" and fmt.fmt_date(None) == "–"
     assert fmt.fmt_int(1234567) == "1.234.567" and fmt.fmt_int(None) == "–"
-    assert fmt.round_score(Decimal("89.995")) == Decimal("90.00")
+    assert fmt.fmt_decimal(Decimal("89.995")) == "90,00"
 
 
 def test_every_session_dependency_commits_before_the_response_is_sent() -> None:
