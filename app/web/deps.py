@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -86,15 +86,23 @@ def org_actor(actor: Actor = Depends(current_actor)) -> Actor:
     return actor
 
 
-async def csrf_protect(request: Request) -> None:
-    """Every state-changing request carries the CSRF token (form field or X-CSRF-Token header)."""
-    if request.method in SAFE_METHODS:
+async def csrf_protect(request: Request) -> AsyncIterator[None]:
+    """Every state-changing request carries the CSRF token (form field or X-CSRF-Token header).
+
+    A form parsed here for its token is closed when the request ends (its uploaded files are
+    temporary files).
+    """
+    if request.method in SAFE_METHODS or request.headers.get(
+        "authorization", ""
+    ).lower().startswith(
+        "bearer "
+    ):  # a bearer token carries no ambient credentials: another site cannot forge it
+        yield
         return
-    if request.headers.get("authorization", "").lower().startswith("bearer "):
-        return  # no ambient credentials: a bearer token cannot be forged by another site
     expected = request.cookies.get(CSRF_COOKIE, "")
     sent = request.headers.get("x-csrf-token", "")
     ctype = request.headers.get("content-type", "")
+    form = None
     if not sent and (
         ctype.startswith("application/x-www-form-urlencoded")
         or ctype.startswith("multipart/form-data")
@@ -102,11 +110,16 @@ async def csrf_protect(request: Request) -> None:
         form = await request.form()
         value = form.get("csrf_token")
         sent = value if isinstance(value, str) else ""
-    if not expected or not sent or not secrets.compare_digest(expected, sent):
-        raise Forbidden(
-            "Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). "
-            "Muat ulang halaman lalu coba lagi; data Anda belum disimpan."
-        )
+    try:
+        if not expected or not sent or not secrets.compare_digest(expected, sent):
+            raise Forbidden(
+                "Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). "
+                "Muat ulang halaman lalu coba lagi; data Anda belum disimpan."
+            )
+        yield
+    finally:
+        if form is not None:
+            await form.close()
 
 
 def role_actor(*roles: str) -> Callable[[Actor], Actor]:
