@@ -35,7 +35,7 @@ from app.errors import RECOVERABLE, DomainError, NotFound
 from app.questionnaires import service as questionnaires
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS
 from app.web.deps import get_db, org_actor
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
 
@@ -63,16 +63,6 @@ def cycle_page(db: Session, actor: Actor, cycle: Cycle, tab: str) -> dict[str, A
         "moment": schedule.current_stage(db, cycle),
         "labels": LABELS,
     }
-
-
-def _fail(request: Request, template: str, ctx: dict[str, Any], exc: DomainError) -> Response:
-    """Re-render a page with the error, keeping what was typed (nothing of it is saved)."""
-    return render(
-        request,
-        template,
-        {**ctx, "error": exc.message, "errors": exc.field_errors},
-        status_code=exc.status_code if exc.status_code != 400 else 422,
-    )
 
 
 # --- list, create, clone -----------------------------------------------------------------------
@@ -125,7 +115,7 @@ def cycles_create(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {"sources": cycles.list_cycles(db, actor), "form": form}
-        return _fail(request, "cycles/new.html", ctx, exc)
+        return render_form_error(request, "cycles/new.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}", note)
 
 
@@ -177,7 +167,7 @@ def cycles_update(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_overview(db, actor, cycle), "form": {"name": name, "year": year}}
-        return _fail(request, "cycles/detail.html", ctx, exc)
+        return render_form_error(request, "cycles/detail.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}", "Nama dan tahun siklus disimpan.")
 
 
@@ -193,7 +183,7 @@ def cycles_open(
         cycles.open_cycle(db, actor, cycle)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "cycles/detail.html", _overview(db, actor, cycle), exc)
+        return render_form_error(request, "cycles/detail.html", _overview(db, actor, cycle), exc)
     return redirect(
         f"/siklus/{cycle.id}",
         f"Siklus {cycle.name} dibuka. Badan publik sasaran kini melihat jadwal dan kuesionernya.",
@@ -248,7 +238,7 @@ async def cycles_stages_save(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_stages(db, actor, cycle), "rows": sorted(entries, key=_typed_order)}
-        return _fail(request, "cycles/stages.html", ctx, exc)
+        return render_form_error(request, "cycles/stages.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/tahap", "Jadwal tahap disimpan.")
 
 
@@ -291,7 +281,7 @@ def cycles_extend(
             **_stages(db, actor, cycle),
             "ext_form": {**typed, "reason": reason, "decision_ref": decision_ref},
         }
-        return _fail(request, "cycles/stages.html", ctx, exc)
+        return render_form_error(request, "cycles/stages.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/tahap#perpanjangan", "Perpanjangan batas waktu dicatat.")
 
 
@@ -344,7 +334,7 @@ def cycles_category_add(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_categories(db, actor, cycle), "form": {"code": code, "name": name}}
-        return _fail(request, "cycles/categories.html", ctx, exc)
+        return render_form_error(request, "cycles/categories.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/kategori/{cat.id}", f"Kategori {cat.name} ditambahkan.")
 
 
@@ -379,7 +369,9 @@ def cycles_category_update(
         )
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "cycles/categories.html", _categories(db, actor, cycle), exc)
+        return render_form_error(
+            request, "cycles/categories.html", _categories(db, actor, cycle), exc
+        )
     return redirect(f"/siklus/{cycle.id}/kategori", f"Kategori {cat.name} disimpan.")
 
 
@@ -396,7 +388,9 @@ def cycles_category_remove(
         categories.remove_category(db, actor, cycle, category_id)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "cycles/categories.html", _categories(db, actor, cycle), exc)
+        return render_form_error(
+            request, "cycles/categories.html", _categories(db, actor, cycle), exc
+        )
     return redirect(f"/siklus/{cycle.id}/kategori", "Kategori dihapus.")
 
 
@@ -454,7 +448,7 @@ def cycles_target_set(
         db.rollback()
         err = exc if isinstance(exc, DomainError) else DomainError("Pilih badan publik.")
         ctx = _targets(db, actor, cycle, back_id or int(category_id or 0))
-        return _fail(request, "cycles/targets.html", ctx, err)
+        return render_form_error(request, "cycles/targets.html", ctx, err)
     return redirect(f"/siklus/{cycle.id}/kategori/{back_id or cat_id}", "Sasaran disimpan.")
 
 
@@ -523,7 +517,7 @@ async def cycles_rules_save(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_rules(db, actor, cycle), "form": data}
-        return _fail(request, "cycles/rules.html", ctx, exc)
+        return render_form_error(request, "cycles/rules.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/aturan", "Aturan penilaian disimpan.")
 
 

@@ -21,7 +21,7 @@ from app.panels import service as panels
 from app.panels.models import Panel
 from app.panels.views import _staff_cycle
 from app.web.deps import get_db, org_actor
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
 
@@ -41,15 +41,6 @@ def _ctx(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
         "form": {"start": to_local_input(first, tz)},
         "local": lambda d: to_local_input(d, tz),
     }
-
-
-def _fail(request: Request, ctx: dict[str, Any], exc: DomainError) -> Response:
-    return render(
-        request,
-        "panels/schedule.html",
-        {**ctx, "error": exc.message, "errors": exc.field_errors},
-        status_code=exc.status_code if exc.status_code != 400 else 422,
-    )
 
 
 @router.get("/siklus/{cycle_id}/jadwal", name="panels.schedule")
@@ -76,7 +67,12 @@ def schedule_auto(
         report = schedule.auto_place(db, actor, cycle, start=start)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, {**_ctx(db, actor, cycle), "form": {"start": start}}, exc)
+        return render_form_error(
+            request,
+            "panels/schedule.html",
+            {**_ctx(db, actor, cycle), "form": {"start": start}},
+            exc,
+        )
     note = f"{report.placed} badan publik dijadwalkan."
     if report.unplaced:
         names = ", ".join(b.name for b in report.unplaced)
@@ -103,7 +99,7 @@ def schedule_move(
         schedule.move_slot(db, actor, cycle, slot_id, panel_id=panel_id, starts=starts)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, _ctx(db, actor, cycle), exc)
+        return render_form_error(request, "panels/schedule.html", _ctx(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/jadwal", "Jadwal diubah.")
 
 

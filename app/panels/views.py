@@ -16,13 +16,13 @@ from app.conflicts.service import active_affiliations, conflicted_body_ids
 from app.cycles.access import can_manage, get_cycle_for_actor, is_staff_of, organisation_of
 from app.cycles.models import Cycle
 from app.cycles.views import cycle_page
-from app.errors import RECOVERABLE, DomainError, Forbidden, NotFound
+from app.errors import RECOVERABLE, Forbidden, NotFound
 from app.panels import schedule
 from app.panels import service as panels
 from app.panels.models import Panel, ScoreStatus
 from app.panels.rules import AGGREGATION_LABELS
 from app.web.deps import get_db, org_actor
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
 
@@ -57,15 +57,6 @@ def _setup(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
     }
 
 
-def _fail(request: Request, template: str, ctx: dict[str, Any], exc: DomainError) -> Response:
-    return render(
-        request,
-        template,
-        {**ctx, "error": exc.message, "errors": exc.field_errors},
-        status_code=exc.status_code if exc.status_code != 400 else 422,
-    )
-
-
 @router.get("/siklus/{cycle_id}/presentasi", name="panels.setup")
 def setup_page(
     request: Request,
@@ -95,7 +86,9 @@ async def settings_save(
         panels.save_settings(db, actor, cycle, data)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", {**_setup(db, actor, cycle), "form": data}, exc)
+        return render_form_error(
+            request, "panels/setup.html", {**_setup(db, actor, cycle), "form": data}, exc
+        )
     return redirect(f"/siklus/{cycle.id}/presentasi", "Aturan presentasi disimpan.")
 
 
@@ -124,7 +117,9 @@ async def criterion_save(
         )
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", {**_setup(db, actor, cycle), "form": data}, exc)
+        return render_form_error(
+            request, "panels/setup.html", {**_setup(db, actor, cycle), "form": data}, exc
+        )
     return redirect(f"/siklus/{cycle.id}/presentasi#rubrik", "Kriteria rubrik disimpan.")
 
 
@@ -140,7 +135,7 @@ def rubric_default(
         panels.use_default_rubric(db, actor, cycle)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", _setup(db, actor, cycle), exc)
+        return render_form_error(request, "panels/setup.html", _setup(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/presentasi#rubrik", "Rubrik bawaan dipakai.")
 
 
@@ -159,7 +154,7 @@ def criterion_delete(
         panels.delete_criterion(db, actor, cycle, criterion_id)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", _setup(db, actor, cycle), exc)
+        return render_form_error(request, "panels/setup.html", _setup(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/presentasi#rubrik", "Kriteria dihapus.")
 
 
@@ -181,7 +176,9 @@ def panel_create(
         )
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", {**_setup(db, actor, cycle), "form": form}, exc)
+        return render_form_error(
+            request, "panels/setup.html", {**_setup(db, actor, cycle), "form": form}, exc
+        )
     return redirect(f"/siklus/{cycle.id}/presentasi#panel", f"Panel {panel.name} dibuat.")
 
 
@@ -206,7 +203,7 @@ def juror_add(
         panels.add_juror(db, actor, panel, cycle, user_id=user_id, is_chair=bool(is_chair))
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", _setup(db, actor, cycle), exc)
+        return render_form_error(request, "panels/setup.html", _setup(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/presentasi#panel", "Juri ditambahkan ke panel.")
 
 
@@ -223,7 +220,7 @@ def juror_remove(
         panels.remove_juror(db, actor, panel, cycle, user_id=user_id)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", _setup(db, actor, cycle), exc)
+        return render_form_error(request, "panels/setup.html", _setup(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/presentasi#panel", "Juri dikeluarkan dari panel.")
 
 
@@ -240,7 +237,7 @@ def chair_set(
         panels.set_chair(db, actor, panel, cycle, user_id=user_id)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/setup.html", _setup(db, actor, cycle), exc)
+        return render_form_error(request, "panels/setup.html", _setup(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/presentasi#panel", "Ketua panel ditetapkan.")
 
 
@@ -315,7 +312,9 @@ def pact_accept(
         panels.accept_pact(db, actor, panel, agree=bool(agree))
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/panel.html", _panel_ctx(db, actor, panel, cycle), exc)
+        return render_form_error(
+            request, "panels/panel.html", _panel_ctx(db, actor, panel, cycle), exc
+        )
     return redirect(f"/panel/{panel.id}", "Pakta integritas disetujui. Deklarasikan afiliasi Anda.")
 
 
@@ -331,7 +330,9 @@ def declaration_confirm(
         panels.confirm_declaration(db, actor, panel)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/panel.html", _panel_ctx(db, actor, panel, cycle), exc)
+        return render_form_error(
+            request, "panels/panel.html", _panel_ctx(db, actor, panel, cycle), exc
+        )
     return redirect(f"/panel/{panel.id}", "Deklarasi konflik kepentingan dikonfirmasi.")
 
 
@@ -394,7 +395,7 @@ async def score_save(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_score_ctx(db, actor, panel, cycle, body_id), "form": data}
-        return _fail(request, "panels/score.html", ctx, exc)
+        return render_form_error(request, "panels/score.html", ctx, exc)
     if submit:
         return redirect(f"/panel/{panel.id}", "Nilai dikirim. Terima kasih.")
     return redirect(f"/panel/{panel.id}/badan/{body_id}", "Draf nilai disimpan.")
@@ -415,7 +416,7 @@ def score_abstain(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_score_ctx(db, actor, panel, cycle, body_id), "form": {"reason": reason}}
-        return _fail(request, "panels/score.html", ctx, exc)
+        return render_form_error(request, "panels/score.html", ctx, exc)
     return redirect(f"/panel/{panel.id}", "Abstain dicatat.")
 
 
@@ -431,7 +432,9 @@ def panel_lock(
         panels.lock_panel(db, actor, panel)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, "panels/panel.html", _panel_ctx(db, actor, panel, cycle), exc)
+        return render_form_error(
+            request, "panels/panel.html", _panel_ctx(db, actor, panel, cycle), exc
+        )
     return redirect(f"/panel/{panel.id}", "Panel dikunci. Nilai presentasi diteruskan ke hasil.")
 
 
@@ -460,7 +463,7 @@ def score_correct(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_panel_ctx(db, actor, panel, cycle), "form": form}
-        return _fail(request, "panels/panel.html", ctx, exc)
+        return render_form_error(request, "panels/panel.html", ctx, exc)
     return redirect(f"/panel/{panel.id}", "Koreksi nilai dicatat.")
 
 

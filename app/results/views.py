@@ -14,14 +14,14 @@ from app.cycles.access import can_manage, get_cycle_for_actor, organisation_of
 from app.cycles.models import Cycle
 from app.cycles.rules import to_utc
 from app.cycles.scoring import get_scoring_config
-from app.errors import RECOVERABLE, DomainError, Forbidden, NotFound, ValidationFailed
+from app.errors import RECOVERABLE, Forbidden, NotFound, ValidationFailed
 from app.imports.tabular import read_table
 from app.results import exports, service
 from app.results.models import ResultSet
 from app.results.publication import publication_blockers
 from app.results.rules import RowChange, award_rules
 from app.web.deps import get_db, org_actor
-from app.web.templating import redirect, render
+from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
 
@@ -71,12 +71,6 @@ def _overview(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
     }
 
 
-def _fail(request: Request, ctx: dict[str, Any], exc: DomainError) -> Response:
-    status = exc.status_code if exc.status_code != 400 else 422
-    ctx = {**ctx, "error": exc.message, "errors": exc.field_errors}
-    return render(request, "results/overview.html", ctx, status_code=status)
-
-
 @router.get("/siklus/{cycle_id}/hasil", name="results.overview")
 def results_overview(
     request: Request,
@@ -100,7 +94,7 @@ def results_compute(
         rs = service.compute_and_store(db, actor, cycle)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, _overview(db, actor, cycle), exc)
+        return render_form_error(request, "results/overview.html", _overview(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/hasil/{rs.id}", f"Perhitungan versi {rs.number} disimpan.")
 
 
@@ -143,7 +137,7 @@ def results_draft_decree(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_overview(db, actor, cycle), "form": {"reason": reason}}
-        return _fail(request, ctx, exc)
+        return render_form_error(request, "results/overview.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/hasil", f"Draf SK versi {decree.version} dibuat.")
 
 
@@ -164,7 +158,9 @@ def results_approve(
     except RECOVERABLE as exc:
         db.rollback()
         form = {"sk_number": sk_number, "sk_date": sk_date}
-        return _fail(request, {**_overview(db, actor, cycle), "form": form}, exc)
+        return render_form_error(
+            request, "results/overview.html", {**_overview(db, actor, cycle), "form": form}, exc
+        )
     return redirect(f"/siklus/{cycle.id}/hasil", "SK disetujui dalam rapat pleno.")
 
 
@@ -189,7 +185,7 @@ def results_publish(
     except RECOVERABLE as exc:
         db.rollback()
         ctx = {**_overview(db, actor, cycle), "form": {"embargo_until": embargo_until}}
-        return _fail(request, ctx, exc)
+        return render_form_error(request, "results/overview.html", ctx, exc)
     return redirect(f"/siklus/{cycle.id}/hasil", "Hasil diterbitkan.")
 
 
@@ -207,7 +203,7 @@ def results_cancel(
         service.cancel_decree(db, actor, cycle, decree)
     except RECOVERABLE as exc:
         db.rollback()
-        return _fail(request, _overview(db, actor, cycle), exc)
+        return render_form_error(request, "results/overview.html", _overview(db, actor, cycle), exc)
     return redirect(f"/siklus/{cycle.id}/hasil", "Draf SK dibatalkan.")
 
 

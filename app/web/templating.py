@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.accounts.rules import ROLE_LABELS
 from app.config import PROJECT_ROOT, get_settings
+from app.errors import DomainError
 from app.web import format as fmt
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates"))
@@ -81,4 +82,16 @@ def add_flash(response: Response, message: str, kind: str = "success") -> None:
         samesite="lax",
         path="/",
         secure=get_settings().cookie_secure,
+    )
+
+
+def render_form_error(
+    request: Request, name: str, context: dict[str, Any], exc: DomainError
+) -> Response:
+    """Show a form page again with the error and what was typed (nothing of it was saved)."""
+    return render(
+        request,
+        name,
+        {**context, "error": exc.message, "errors": exc.field_errors},
+        status_code=exc.status_code if exc.status_code != 400 else 422,
     )
