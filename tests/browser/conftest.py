@@ -52,8 +52,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     srv.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module: Playwright's sync API runs an event loop in this thread,
+    which must end before other modules' tests (that use asyncio themselves) run."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
