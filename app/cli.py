@@ -397,10 +397,6 @@ def audit_verify() -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
-
-
 @main.command("backup")
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 def backup(archive: Path) -> None:
@@ -451,3 +447,66 @@ def erase_user(email: str) -> None:
         operator = Actor(user_id=0, email="", full_name="cli", is_admin=True)
         service.erase_personal_data(db, operator, user)
         click.echo(f"Data pribadi pengguna #{user.id} telah dipseudonimkan.")
+
+
+@main.group()
+def evidence() -> None:
+    """Data dukung: retensi dan pembersihan."""
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+@evidence.command("purge")
+@click.option(
+    "--older-than-years", "years", type=int, default=None, help="Default: EVIDENCE_RETENTION_YEARS."
+)
+@click.option("--apply", is_flag=True, help="Hapus sungguhan (tanpa ini hanya daftar/dry run).")
+def evidence_purge(years: int | None, apply: bool) -> None:
+    """Hapus isi data dukung siklus yang lebih tua dari N tahun (catatan dan audit tetap)."""
+    from app.config import get_settings
+    from app.evidence.retention import plan_purge, purge
+
+    years = years if years is not None else get_settings().evidence_retention_years
+    if years < 1:
+        _fail("retensi tidak diatur: beri --older-than-years N atau EVIDENCE_RETENTION_YEARS.")
+        return
+    with _Tx() as db:
+        plan = purge(db, years=years) if apply else plan_purge(db, years=years)
+        verb = "Dihapus" if apply else "Akan dihapus (dry run; tambahkan --apply)"
+        click.echo(f"Siklus tahun {plan.cutoff_year} dan sebelumnya (retensi {years} tahun):")
+        for c in plan.cycles:
+            click.echo(f"  #{c.cycle_id} {c.name} ({c.year}): {c.files} berkas, {_size(c.bytes)}")
+        click.echo(
+            f"{verb}: {plan.files} berkas; {len(plan.blobs)} isi berkas tak dipakai lagi "
+            f"({_size(plan.blob_bytes)})."
+        )
+
+
+@evidence.command("sweep")
+@click.option(
+    "--grace-hours",
+    type=float,
+    default=6.0,
+    show_default=True,
+    help="Hanya yang lebih tua dari ini (unggahan yang sedang berjalan lebih muda).",
+)
+@click.option("--dry-run", is_flag=True)
+def evidence_sweep(grace_hours: float, dry_run: bool) -> None:
+    """Hapus berkas sementara dan isi berkas tanpa catatan (sisa unggahan yang terputus)."""
+    from datetime import timedelta
+
+    from app.evidence.retention import sweep_orphans
+
+    with _Tx() as db:
+        report = sweep_orphans(db, grace=timedelta(hours=grace_hours), dry_run=dry_run)
+    verb = "Akan dihapus" if dry_run else "Dihapus"
+    click.echo(
+        f"{verb}: {len(report.staging_removed)} berkas sementara, "
+        f"{len(report.blobs_removed)} isi berkas tanpa catatan."
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

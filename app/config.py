@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     evidence_link_timeout_seconds: float = 10.0
     evidence_link_max_redirects: int = 5
     evidence_links_allow_private: bool = False  # tests only; refused in production
+    evidence_retention_years: int = Field(default=0, ge=0)  # 0: keep evidence for ever
 
     @model_validator(mode="after")
     def _refuse_unsafe_evidence_settings(self) -> Settings:

@@ -20,6 +20,11 @@ class NotFound(DomainError):
     title = "Tidak ditemukan"
 
 
+class Gone(DomainError):
+    status_code = 410
+    title = "Sudah tidak tersedia"
+
+
 class Forbidden(DomainError):
     status_code = 403
     title = "Akses ditolak"

@@ -16,6 +16,7 @@ from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
 from app.evidence import api as evidence_api
+from app.evidence import tasks as evidence_tasks
 from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
 from app.helpdesk import views as helpdesk_views
@@ -84,4 +85,5 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     _ = outbox_tasks  # periodic outbox delivery is registered on the queue
     _ = notification_tasks  # hourly reminders are registered on the queue
+    _ = evidence_tasks  # nightly orphan sweep and retention purge
     return app

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.accounts.rules import Actor
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, Gone, NotFound
 from app.evidence import rules, service
 from app.evidence.models import EvidenceFile
 from app.evidence.rules import UploadPolicy
-from app.evidence.storage import BlobNotFound, StorageError
+from app.evidence.storage import BlobNotFound, StorageError, StorageFull
 from app.evidence.upload import StagedUpload, receive
 from app.web.deps import current_actor, load_actor
 
@@ -32,9 +32,29 @@ STORAGE_DOWN = (
 )
 
 
+STORAGE_FULL = (
+    "Ruang penyimpanan berkas di server penuh; berkas Anda belum tersimpan dan data yang sudah "
+    "tersimpan tidak berubah. Sekretariat komisi sudah dapat melihat masalah ini di log; coba "
+    "lagi nanti."
+)
+
+
 class StorageUnavailable(DomainError):
     status_code = 503
     title = "Penyimpanan tidak tersedia"
+
+
+class StorageExhausted(DomainError):
+    status_code = 507
+    title = "Ruang penyimpanan penuh"
+
+
+def storage_failure(exc: StorageError) -> DomainError:
+    """The error a user sees when the storage failed (logged for the operators)."""
+    log.error("evidence storage failed: %s", exc)
+    if isinstance(exc, StorageFull):
+        return StorageExhausted(STORAGE_FULL)
+    return StorageUnavailable(STORAGE_DOWN)
 
 
 @dataclass(frozen=True)
@@ -85,8 +105,7 @@ def _store(
                 replaces.id if replaces else None,
             )
     except StorageError as exc:
-        log.error("evidence storage failed: %s", exc)
-        raise StorageUnavailable(STORAGE_DOWN) from exc
+        raise storage_failure(exc) from exc
     finally:
         staged.discard()
 
@@ -108,8 +127,7 @@ async def upload(
         actor = await run_in_threadpool(_authorise, request, body_id)
         staged = await receive(request, policy or service.default_policy())
     except StorageError as exc:
-        log.error("evidence staging failed: %s", exc)
-        raise StorageUnavailable(STORAGE_DOWN) from exc
+        raise storage_failure(exc) from exc
     finally:
         await close_parsed_form(request)
     return await run_in_threadpool(_store, actor, body_id, staged, cycle_id, item_id)
@@ -122,11 +140,21 @@ async def close_parsed_form(request: Request) -> None:
         await parsed.close()
 
 
+def raise_if_purged(ef: EvidenceFile) -> None:
+    """A file whose bytes the retention purge removed answers 410 with the reason."""
+    if ef.purged_at is not None:
+        raise Gone(
+            f"Isi berkas {ef.original_name} telah dihapus pada {ef.purged_at:%d-%m-%Y} sesuai "
+            "aturan retensi data dukung; catatannya tetap tersimpan."
+        )
+
+
 def download(request: Request, file_id: int) -> StreamingResponse:
     """Stream a file to an actor allowed to see it, as an attachment the browser won't sniff."""
     with service.transaction(write=False) as db:
         actor = actor_in(request, db)
         ef: EvidenceFile = service.get_evidence_file_for_actor(db, actor, file_id)
+        raise_if_purged(ef)
         try:
             chunks = service.blob_chunks(ef)
         except BlobNotFound as exc:
@@ -135,8 +163,7 @@ def download(request: Request, file_id: int) -> StreamingResponse:
                 "Isi berkas ini tidak ditemukan di penyimpanan. Hubungi sekretariat komisi."
             ) from exc
         except StorageError as exc:
-            log.error("evidence storage failed: %s", exc)
-            raise StorageUnavailable(STORAGE_DOWN) from exc
+            raise storage_failure(exc) from exc
         headers = {
             "Content-Disposition": rules.content_disposition(ef.original_name),
             "Content-Length": str(ef.size),

@@ -21,6 +21,8 @@ class EvidenceBlob(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the retention purge removed the bytes; an upload of the same bytes restores them.
+    purged_at: Mapped[datetime | None]
 
 
 class EvidenceFile(Base):
@@ -42,6 +44,8 @@ class EvidenceFile(Base):
     cycle_id: Mapped[int | None]
     item_id: Mapped[int | None]
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_files.id"))
+    # Set when the retention purge removed this file's bytes (the record and its audit stay).
+    purged_at: Mapped[datetime | None]
 
     @property
     def is_current(self) -> bool:

@@ -21,7 +21,7 @@ from app.evidence import rules
 from app.evidence.links import check_link
 from app.evidence.models import EvidenceBlob, EvidenceFile, LinkCheck
 from app.evidence.rules import UploadPolicy
-from app.evidence.storage import Storage, blob_key, get_storage
+from app.evidence.storage import Storage, StorageError, blob_key, get_storage
 from app.evidence.upload import StagedUpload
 from app.jobs.models import Job
 from app.jobs.service import Progress, job_handler, start_job
@@ -136,13 +136,25 @@ def store_blob(staged: StagedUpload) -> None:
 def _ensure_blob(db: Session, staged: StagedUpload) -> None:
     if not staged.is_stored:
         store_blob(staged)
-    if db.get(EvidenceBlob, staged.sha256) is None:
+    # The row lock orders this upload against a retention purge of the same bytes
+    # (`app.evidence.retention.purge` checks for live references under the same lock).
+    blob = db.execute(
+        select(EvidenceBlob).where(EvidenceBlob.sha256 == staged.sha256).with_for_update()
+    ).scalar_one_or_none()
+    if blob is None:
         try:
             with db.begin_nested():
                 db.add(EvidenceBlob(sha256=staged.sha256, size=staged.size, created_at=utcnow()))
         except IntegrityError:  # the same bytes arrived in a concurrent upload
             if db.get(EvidenceBlob, staged.sha256) is None:
                 raise
+    elif blob.purged_at is not None:  # the retention purge removed these bytes: store again
+        key = blob_key(staged.sha256)
+        if not staged.storage.exists(key):
+            if not staged.path.exists():  # moved into the store, then purged meanwhile
+                raise StorageError("blob purged while this upload was stored; upload again")
+            staged.storage.put_file(key, staged.path)
+        blob.purged_at = None
 
 
 def save_evidence(

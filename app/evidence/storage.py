@@ -5,12 +5,15 @@ Keys are content addresses (see `blob_key`); the database decides who may read w
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -24,6 +27,25 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 class StorageError(Exception):
     """The storage backend failed (disk full, bucket unreachable …); not the user's fault."""
+
+
+class StorageFull(StorageError):
+    """The disk (or quota) behind the storage is full: an operator must make room."""
+
+
+def storage_error(what: str, exc: OSError) -> StorageError:
+    """The `StorageError` for an OS error: a full disk or quota is told apart."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(f"{what}: {exc}")
+    return StorageError(f"{what}: {exc}")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """A key in the store and when it was last written (for the orphan sweep)."""
+
+    key: str
+    modified_at: datetime
 
 
 class BlobNotFound(StorageError):
@@ -41,6 +63,14 @@ def blob_key(sha256: str) -> str:
     if not _SHA256.match(sha256):
         raise ValueError("not a sha256 hex digest")
     return f"sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def sha256_of_key(key: str) -> str | None:
+    """The sha256 a blob key stands for, or None for anything else in the store."""
+    parts = key.split("/")
+    if len(parts) == 4 and parts[0] == "sha256" and _SHA256.match(parts[3]):
+        return parts[3] if key == blob_key(parts[3]) else None
+    return None
 
 
 def check_key(key: str) -> str:
@@ -102,6 +132,27 @@ class Storage(ABC):
     def delete(self, key: str) -> None:
         """Remove a blob; removing a missing one is not an error."""
 
+    @abstractmethod
+    def list_blobs(self) -> Iterator[StoredObject]:
+        """Every blob key in the store (streamed; for the orphan sweep, never for requests)."""
+
+    def list_staging(self) -> Iterator[StoredObject]:
+        """Upload temp files left in the staging directory (e.g. by a killed worker)."""
+        if not self.staging_dir.is_dir():
+            return
+        for entry in os.scandir(self.staging_dir):
+            if entry.is_file() and entry.name.startswith("up-"):
+                yield StoredObject(entry.name, _mtime(entry.stat().st_mtime))
+
+    def delete_staging(self, name: str) -> None:
+        if "/" in name or not name.startswith("up-"):
+            raise ValueError(f"not a staging file: {name!r}")
+        (self.staging_dir / name).unlink(missing_ok=True)
+
+
+def _mtime(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=UTC)
+
 
 def _chunks(stream: Readable, chunk_size: int) -> Iterator[bytes]:
     try:
@@ -144,7 +195,7 @@ class LocalStorage(Storage):
             os.replace(path, target)
             _fsync_dir(target.parent)
         except OSError as exc:
-            raise StorageError(f"local storage write failed: {exc}") from exc
+            raise storage_error("local storage write failed", exc) from exc
 
     def open(self, key: str) -> Readable:
         try:
@@ -163,6 +214,18 @@ class LocalStorage(Storage):
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def list_blobs(self) -> Iterator[StoredObject]:
+        staging = self.staging_dir.resolve()
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            if Path(dirpath).resolve() == staging:
+                dirnames.clear()
+                continue
+            for name in filenames:
+                path = Path(dirpath) / name
+                key = path.relative_to(self.root).as_posix()
+                if _is_blob_key(key):
+                    yield StoredObject(key, _mtime(path.stat().st_mtime))
 
 
 def _fsync_dir(path: Path) -> None:
@@ -271,6 +334,23 @@ class S3Storage(Storage):
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except _boto_errors() as exc:
             raise StorageError(f"s3 delete failed: {exc}") from exc
+
+    def list_blobs(self) -> Iterator[StoredObject]:
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.prefix
+            )
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    key = str(obj["Key"])[len(self.prefix) :]
+                    if _is_blob_key(key):
+                        yield StoredObject(key, obj["LastModified"])
+        except _boto_errors() as exc:
+            raise StorageError(f"s3 listing failed: {exc}") from exc
+
+
+def _is_blob_key(key: str) -> bool:
+    return sha256_of_key(key) is not None
 
 
 def _boto_errors() -> tuple[type[Exception], ...]:

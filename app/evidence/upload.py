@@ -28,7 +28,7 @@ from app.errors import PayloadTooLarge, ValidationFailed
 from app.evidence import rules
 from app.evidence.pdfcheck import check_pdf
 from app.evidence.rules import SNIFF_BYTES, FileKind, UploadPolicy
-from app.evidence.storage import Storage, StorageError, get_storage
+from app.evidence.storage import Storage, get_storage, storage_error
 
 FILE_FIELD = "file"
 # Bytes of multipart framing (boundaries, part headers, small fields) allowed on top of the
@@ -98,7 +98,7 @@ class _Sink:
             if self.storage.early_writeback and self._written - self._synced >= WRITEBACK_BYTES:
                 self._start_writeback()
         except OSError as exc:  # staging disk full or gone: not the user's fault
-            raise StorageError(f"staging write failed: {exc}") from exc
+            raise storage_error("staging write failed", exc) from exc
 
     def _start_writeback(self) -> None:
         """Ask the kernel to start writing what we have so far (non-blocking, Linux).
@@ -148,7 +148,10 @@ class _Sink:
 
     def close(self) -> StagedUpload:
         """Finish a file whose every byte was consumed; refuse an empty or unknown one."""
-        self.out.close()
+        try:
+            self.out.close()
+        except OSError as exc:  # the last buffered bytes did not fit on the disk
+            raise storage_error("staging write failed", exc) from exc
         if self.size == 0:
             raise ValidationFailed(
                 "Berkas kosong (0 bita). Pilih berkas yang berisi dokumen lalu unggah lagi.",

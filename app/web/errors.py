@@ -65,6 +65,8 @@ def error_response(
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, NotAuthenticated) and not is_api(request) and request.method == "GET":
@@ -86,14 +88,18 @@ def install_error_handlers(app: FastAPI) -> None:
             request, 422, HTTP_TITLES[422], "Beberapa isian tidak valid atau belum diisi.", errors
         )
 
+    # A database error is answered here, inside the app, rather than by the catch-all below:
+    # Starlette re-raises what reaches the catch-all after answering, and the server then drops
+    # the client's keep-alive connection — a 503 must leave the client able to retry.
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+            return error_response(request, 503, HTTP_TITLES[503], HTTP_DETAILS[503])
+        return await unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-        if isinstance(exc, OperationalError | InterfaceError) or (
-            isinstance(exc, DBAPIError) and exc.connection_invalidated
-        ):
-            return error_response(request, 503, HTTP_TITLES[503], HTTP_DETAILS[503])
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, 500, HTTP_TITLES[500], HTTP_DETAILS[500])
 

@@ -5,6 +5,7 @@ Every refused upload is tried next to a file already saved, which must stay as i
 
 from __future__ import annotations
 
+import errno
 import hashlib
 from typing import Any
 
@@ -547,6 +548,72 @@ def test_a_full_staging_disk_refuses_the_upload_with_503(
         r = _upload(client, w.body.id, pdfs.pdf(text="baru"))
     assert r.status_code == 503 and "belum tersimpan" in r.json()["detail"]
     assert_nothing_changed(client, db, storage, saved)
+
+
+class _FillsUp:
+    """A staging file on a disk that runs full after `room` bytes (ENOSPC part-way)."""
+
+    def __init__(self, raw: Any, room: int) -> None:
+        self.raw, self.room = raw, room
+
+    def write(self, data: bytes) -> int:
+        if len(data) > self.room:
+            self.raw.write(bytes(data[: self.room]))
+            self.room = 0
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self.room -= len(data)
+        return int(self.raw.write(data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.raw.close()
+
+
+def test_a_disk_running_full_part_way_gives_507_and_keeps_nothing(
+    client: TestClient,
+    db: Session,
+    w: World,
+    local_storage: Storage,
+    saved: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = type(local_storage).new_staging_file
+
+    def filling(self: Storage) -> tuple[Any, Any]:
+        out, path = real(self)
+        return _FillsUp(out, 4096), path
+
+    with monkeypatch.context() as m:
+        m.setattr(type(local_storage), "new_staging_file", filling)
+        r = _upload(client, w.body.id, pdfs.pdf(text="baru", pages=8))
+    assert r.status_code == 507, r.text
+    assert "penuh" in r.json()["detail"] and "belum tersimpan" in r.json()["detail"]
+    assert_nothing_changed(client, db, local_storage, saved)
+
+
+def test_a_full_disk_when_the_file_is_stored_gives_507_and_keeps_nothing(
+    client: TestClient,
+    db: Session,
+    w: World,
+    local_storage: Storage,
+    saved: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.evidence import storage as storage_module
+
+    def no_space(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(storage_module.os, "fsync", no_space)
+        r = _upload(client, w.body.id, pdfs.pdf(text="baru"))
+    assert r.status_code == 507 and "penuh" in r.json()["detail"]
+    assert_nothing_changed(client, db, local_storage, saved)
 
 
 def test_a_storage_outage_during_download_says_so(
