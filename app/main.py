@@ -38,6 +38,7 @@ from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
 from app.web.middleware import SecurityMiddleware
+from app.web.openapi import install_api_openapi
 
 
 def create_app() -> FastAPI:
@@ -83,6 +84,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router)
     install_error_handlers(app)
+    install_api_openapi(app)
     _ = outbox_tasks  # periodic outbox delivery is registered on the queue
     _ = notification_tasks  # hourly reminders are registered on the queue
     _ = evidence_tasks  # nightly orphan sweep and retention purge

@@ -64,8 +64,23 @@ def error_response(
     )
 
 
+MAX_ID = 2**63 - 1  # the largest integer either database stores
+
+
+def number_out_of_range(request: Request) -> Response:
+    """A number too large for the database: an id in the path names nothing (404), any other
+    number is invalid input (422)."""
+    if any(
+        isinstance(v, str) and v.isdigit() and int(v) > MAX_ID for v in request.path_params.values()
+    ):
+        return error_response(request, 404, HTTP_TITLES[404], HTTP_DETAILS[404])
+    return error_response(
+        request, 422, HTTP_TITLES[422], "Angka yang dikirim terlalu besar untuk disimpan."
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
@@ -96,7 +111,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
             log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
             return error_response(request, 503, HTTP_TITLES[503], HTTP_DETAILS[503])
+        if isinstance(exc, DataError) and "out of range" in str(exc.orig):  # PostgreSQL
+            return number_out_of_range(request)
+        if isinstance(exc, DataError) and "NUL (0x00)" in str(exc.orig):  # PostgreSQL
+            return error_response(
+                request, 422, HTTP_TITLES[422], "Teks tidak boleh memuat karakter NUL (\\0)."
+            )
         return await unexpected(request, exc)
+
+    @app.exception_handler(OverflowError)  # SQLite refuses integers beyond 64 bits this way
+    async def overflow(request: Request, exc: OverflowError) -> Response:
+        return number_out_of_range(request)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
