@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app.accounts import users_views
 from app.accounts import views as accounts_views
+from app.audit import views as audit_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
@@ -81,6 +82,7 @@ def create_app() -> FastAPI:
         conflicts_views,
         evidence_api,
         evidence_views,
+        audit_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -63,12 +63,13 @@ class Factory:
         password: str | None = None,
         is_admin: bool = False,
         email: str | None = None,
+        full_name: str | None = None,
     ) -> User:
         n = next(_seq)
         user = accounts.create_user(
             self.db,
             email=email or f"user{n}@uji.example.id",
-            full_name=f"Pengguna Uji {n}",
+            full_name=full_name or f"Pengguna Uji {n}",
             password=password,
             is_admin=is_admin,
         )

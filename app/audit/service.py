@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
-from app.audit.rules import GENESIS, chain_hash, jsonable
+from app.audit.rules import GENESIS, Change, chain_hash, changes, jsonable
 from app.db import utcnow
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
@@ -125,5 +125,77 @@ def timeline(db: Session, object_type: str, object_id: Any, limit: int = 200) ->
             .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
             .order_by(AuditEvent.id)
             .limit(limit)
+        )
+    )
+
+
+# --- reading the trail for people -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: AuditEvent
+    actor_name: str
+    changes: list[Change]
+
+
+PAGE_SIZE = 50
+
+
+def _entries(db: Session, events: list[AuditEvent]) -> list[TimelineEntry]:
+    from app.accounts.models import User
+
+    ids = {e.actor_user_id for e in events if e.actor_user_id is not None}
+    names: dict[int, str] = (
+        {
+            uid: name
+            for uid, name in db.execute(select(User.id, User.full_name).where(User.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    return [
+        TimelineEntry(
+            e,
+            names.get(e.actor_user_id, "Sistem") if e.actor_user_id else "Sistem",
+            changes(e.before, e.after),
+        )
+        for e in events
+    ]
+
+
+def organisation_timeline(
+    db: Session,
+    organisation_id: int,
+    *,
+    object_type: str = "",
+    object_id: str = "",
+    action: str = "",
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[TimelineEntry]:
+    """A commission's audit records, newest first, optionally for one object or action prefix;
+    paginated by id (`before_id`), never counting the whole trail."""
+    q = select(AuditEvent).where(AuditEvent.organisation_id == organisation_id)
+    if object_type:
+        q = q.where(AuditEvent.object_type == object_type)
+    if object_id:
+        q = q.where(AuditEvent.object_id == object_id)
+    if action:
+        q = q.where(AuditEvent.action.startswith(action, autoescape=True))
+    if before_id is not None:
+        q = q.where(AuditEvent.id < before_id)
+    events = list(db.scalars(q.order_by(AuditEvent.id.desc()).limit(limit)))
+    return _entries(db, events)
+
+
+def object_types(db: Session, organisation_id: int) -> list[str]:
+    """The kinds of object a commission's trail mentions (for the filter)."""
+    return list(
+        db.scalars(
+            select(AuditEvent.object_type)
+            .where(AuditEvent.organisation_id == organisation_id)
+            .distinct()
+            .order_by(AuditEvent.object_type)
         )
     )

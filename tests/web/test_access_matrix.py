@@ -248,6 +248,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/akun/komisi"): Rule(allowed=("sekretariat",)),
     ("GET", "/api/v1/me"): Rule(allowed=("sekretariat", "operator", "admin")),
+    ("GET", "/riwayat"): Rule(
+        allowed=("sekretariat", "komisioner"), denied=("juri", "verifikator", "operator")
+    ),
+    ("GET", "/riwayat/{object_type}/{object_id}"): Rule(
+        allowed=("sekretariat", "komisioner"),
+        denied=("juri", "verifikator", "operator", "outsider"),
+        params=lambda w: {"object_type": "cycle", "object_id": w.ids["cycle_id"]},
+    ),
     ("GET", "/pengguna"): Rule(allowed=("sekretariat",), denied=(*STAFF_DENIED, "komisioner")),
     ("POST", "/pengguna"): Rule(allowed=("sekretariat",), denied=STAFF_DENIED),
     ("POST", "/pengguna/peran/{grant_id}/cabut"): Rule(
