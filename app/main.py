@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from app.accounts import users_views
 from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
+from app.bodies import registration_views
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
 from app.conflicts import views as conflicts_views
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
         users_views,
         bodies_views,
         bodies_api,
+        registration_views,
         orgs_views,
         jobs_views,
         cycles_views,
