@@ -16,6 +16,7 @@ from app.config import PROJECT_ROOT, get_settings
 from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
+from app.dashboards import views as dashboards_views
 from app.evidence import api as evidence_api
 from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
         jobs_views,
         cycles_views,
         cycles_api,
+        dashboards_views,
         questionnaires_views,
         questionnaires_api,
         notifications_views,
