@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     mail_max_attempts: int = Field(default=5, ge=1)
     mail_retry_backoff_seconds: int = Field(default=60, ge=1)
     invitation_reminder_days: int = Field(default=3, ge=1)
+    # Public self-registration of bodies: at most this many submissions per IP address per window.
+    registration_max_per_ip: int = Field(default=5, ge=1)
+    registration_window_minutes: int = Field(default=60, ge=1)
     max_import_bytes: int = 5 * 1024 * 1024
     max_import_rows: int = 20_000
     # Evidence files (data dukung) and links; see app/evidence/.

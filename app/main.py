@@ -11,11 +11,13 @@ from app.accounts import users_views
 from app.accounts import views as accounts_views
 from app.audit import views as audit_views
 from app.bodies import api as bodies_api
+from app.bodies import registration_views
 from app.bodies import views as bodies_views
 from app.config import PROJECT_ROOT, get_settings
 from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
+from app.dashboards import views as dashboards_views
 from app.evidence import api as evidence_api
 from app.evidence import tasks as evidence_tasks
 from app.evidence import views as evidence_views
@@ -63,10 +65,12 @@ def create_app() -> FastAPI:
         users_views,
         bodies_views,
         bodies_api,
+        registration_views,
         orgs_views,
         jobs_views,
         cycles_views,
         cycles_api,
+        dashboards_views,
         questionnaires_views,
         questionnaires_api,
         notifications_views,

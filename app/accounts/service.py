@@ -337,6 +337,18 @@ def _failures_since(db: Session, key: str, since: datetime) -> int:
     )
 
 
+def throttle(db: Session, key: str, *, limit: int, window_minutes: int, message: str) -> None:
+    """Count one attempt under `key`; refuse it when `limit` were made within the window.
+
+    The same table as failed logins, so every worker sees the same count.
+    """
+    since = utcnow() - timedelta(minutes=window_minutes)
+    if _failures_since(db, key, since) >= limit:
+        raise TooManyRequests(message)
+    db.add(LoginAttempt(key=key))
+    db.flush()
+
+
 def authenticate(db: Session, email: str, password: str, ip: str) -> User:
     """Check a login; failures are recorded per account and per IP, and throttled."""
     s = get_settings()

@@ -38,3 +38,51 @@ class Body(Base):
     @property
     def is_unit(self) -> bool:
         return self.parent_id is not None
+
+
+class RegistrationStatus:
+    PENDING = "pending"
+    ACTIVATED = "activated"
+    REJECTED = "rejected"
+
+
+class BodyRegistration(Base):
+    """A body's self-registration for a cycle, waiting for the sekretariat to activate it.
+
+    The registering person's account is created only on activation (the password hash waits
+    here), so a rejected or spam registration leaves no account behind.
+    """
+
+    __tablename__ = "body_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    cycle_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cycle_categories.id", ondelete="SET NULL")
+    )
+    parent_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.PENDING)
+    body_name: Mapped[str] = mapped_column(String(250))
+    website: Mapped[str] = mapped_column(String(300), default="")
+    address: Mapped[str] = mapped_column(Text, default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    ppid_name: Mapped[str] = mapped_column(String(200), default="")
+    ppid_email: Mapped[str] = mapped_column(String(254), default="")
+    ppid_phone: Mapped[str] = mapped_column(String(40), default="")
+    respondent_name: Mapped[str] = mapped_column(String(200))
+    respondent_position: Mapped[str] = mapped_column(String(200), default="")
+    respondent_email: Mapped[str] = mapped_column(String(254), index=True)
+    respondent_phone: Mapped[str] = mapped_column(String(40), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def is_unit(self) -> bool:
+        return self.parent_body_id is not None

@@ -54,3 +54,80 @@ def check_body_rows(
             r.errors.append("Situs web harus diawali http:// atau https://.")
         r.action = "perbarui" if r.name in existing_names else "baru"
     return rows
+
+
+# --- self-registration -------------------------------------------------------------------------
+
+REGISTRATION_FIELDS = (
+    "kind",
+    "cycle_category_id",
+    "parent_body_id",
+    "body_name",
+    "website",
+    "address",
+    "email",
+    "phone",
+    "ppid_name",
+    "ppid_email",
+    "ppid_phone",
+    "respondent_name",
+    "respondent_position",
+    "respondent_email",
+    "respondent_phone",
+)
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalise_name(name: str) -> str:
+    """A body's name as compared for duplicates: case and spacing do not make a new body."""
+    return " ".join(name.split()).casefold()
+
+
+def registration_errors(
+    data: dict[str, str],
+    *,
+    password: str,
+    password2: str,
+    category_ids: set[int],
+    parent_ids: set[int],
+) -> dict[str, str]:
+    """Field errors of a self-registration form (empty when it may be stored)."""
+    errors: dict[str, str] = {}
+    kind = data.get("kind", "utama")
+    if kind not in ("utama", "pelaksana"):
+        errors["kind"] = "Pilih PPID utama atau PPID pelaksana."
+    name = " ".join(data.get("body_name", "").split())
+    if not name:
+        errors["body_name"] = "Nama badan publik wajib diisi."
+    elif len(name) > 250:
+        errors["body_name"] = "Nama terlalu panjang (maks. 250 karakter)."
+    if kind == "pelaksana":
+        pid = data.get("parent_body_id", "").strip()
+        if not pid.isdigit() or int(pid) not in parent_ids:
+            errors["parent_body_id"] = "Pilih PPID utama (induk) dari daftar."
+    else:
+        cid = data.get("cycle_category_id", "").strip()
+        if not cid.isdigit() or int(cid) not in category_ids:
+            errors["cycle_category_id"] = "Pilih kategori dari daftar."
+    for f, label in (("respondent_name", "Nama responden"), ("ppid_name", "Nama pejabat PPID")):
+        if not data.get(f, "").strip():
+            errors[f] = f"{label} wajib diisi."
+    for f in ("respondent_email", "email", "ppid_email"):
+        v = data.get(f, "").strip()
+        if (v or f == "respondent_email") and (not EMAIL_RE.match(v) or len(v) > 254):
+            errors[f] = "Alamat email tidak valid."
+    website = data.get("website", "").strip()
+    if website and not re.match(r"^https?://\S+$", website):
+        errors["website"] = "Situs web harus diawali http:// atau https://."
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Kata sandi minimal {MIN_PASSWORD_LENGTH} karakter."
+    elif password != password2:
+        errors["password2"] = "Kedua kata sandi tidak sama."
+    return errors
+
+
+def colleague_role_allowed(role: str, *, body_is_unit: bool) -> bool:
+    """An operator invites fellow operators; only a PPID utama's operator adds an atasan PPID."""
+    if role == "operator":
+        return True
+    return role == "atasan_ppid" and not body_is_unit

@@ -184,21 +184,23 @@ def bodies_detail(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     body = service.get_body_for_actor(db, actor, body_id)
+    return render(request, "bodies/detail.html", detail_ctx(db, actor, body))
+
+
+def detail_ctx(db: Session, actor: Actor, body: Body) -> dict[str, object]:
+    """What the body's page shows (also when a colleague invitation on it is refused)."""
     parent = db.get(Body, body.parent_id) if body.parent_id else None
-    return render(
-        request,
-        "bodies/detail.html",
-        {
-            "body": body,
-            "parent": parent,
-            "units": service.units_of(db, body),
-            "operators": service.operators_of(db, body),
-            "staff": service.can_see_registry(actor),
-            "category_name": {c.code: c.name for c in categories(db, body.organisation_id)}.get(
-                body.default_category_code or "", "—"
-            ),
-        },
-    )
+    return {
+        "body": body,
+        "parent": parent,
+        "units": service.units_of(db, body),
+        "operators": service.operators_of(db, body),
+        "staff": service.can_see_registry(actor),
+        "is_operator": actor.acts_for_body(body.id, Role.OPERATOR),
+        "category_name": {c.code: c.name for c in categories(db, body.organisation_id)}.get(
+            body.default_category_code or "", "—"
+        ),
+    }
 
 
 @router.get("/{body_id}/ubah", name="bodies.edit")

@@ -78,6 +78,8 @@ class Cycle(Base):
     shortlisted_rank_first: Mapped[bool] = mapped_column(default=True)
     non_submitter_policy: Mapped[str] = mapped_column(String(30), default="tidak_informatif")
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Reminders: bodies that have not submitted hear from us this many days before a deadline.
+    reminder_days_before: Mapped[int] = mapped_column(default=7, server_default="7")
 
     @property
     def is_open(self) -> bool:

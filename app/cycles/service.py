@@ -45,6 +45,8 @@ from app.cycles.schedule import (
     stages_of,
 )
 from app.cycles.scoring import get_scoring_config, scoring_problems, write_config
+from app.dashboards.body import body_next_action
+from app.dashboards.rules import NextAction
 from app.db import utcnow
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.orgs.service import categories as catalogue
@@ -395,6 +397,7 @@ class BodyPanel:
     moment: StageMoment
     extensions: list[ExtensionView]
     tz: str
+    next_action: NextAction | None = None
 
 
 @dataclass(frozen=True)
@@ -437,13 +440,15 @@ def body_panel(
                 "badan publik ini" if e.body_id else f"kategori {category.name}",
             )
         )
+    moment = current_stage(db, cycle, now=now, body_id=body.id)
     return BodyPanel(
         cycle=cycle,
         body=body,
         category=category,
-        moment=current_stage(db, cycle, now=now, body_id=body.id),
+        moment=moment,
         extensions=exts,
         tz=organisation_of(db, cycle).timezone,
+        next_action=body_next_action(db, cycle, body, moment, now or utcnow()),
     )
 
 

@@ -197,3 +197,9 @@ def _fresh_invitation_link(db: Session, user: User, now: datetime) -> str:
     )
     db.flush()
     return f"{get_settings().base_url.rstrip('/')}/atur-sandi/{token}"
+
+
+# The triggers that follow a cycle's schedule register themselves on import.
+from app.notifications import cycle_reminders  # noqa: E402
+
+_ = cycle_reminders

@@ -175,3 +175,18 @@ def invitation_reminder_due(
     """An invitation still not accepted `after_days` after it was sent (and not ancient)."""
     age = now - invited_at
     return timedelta(days=after_days) <= age < timedelta(days=max_age_days)
+
+
+def deadline_reminder_due(
+    *, now: datetime, opens_at: datetime, closes_at: datetime, days_before: int
+) -> str | None:
+    """Which deadline reminder is due now: "1d" in the last day, f"{N}d" from N days before
+    the close until the last day, None outside the open window (before it opens, after it closes).
+    """
+    if now < opens_at or now >= closes_at:
+        return None
+    if now >= closes_at - timedelta(days=1):
+        return "1d"
+    if days_before > 1 and now >= closes_at - timedelta(days=days_before):
+        return f"{days_before}d"
+    return None

@@ -72,8 +72,27 @@ def build_world(factory: Factory, db: Session) -> World:
     w.ids.update(_notification_world(db, a, body, w.users))
     _add_results(factory, db, w, a)
     _add_panel(factory, db, w, a, body)
+    _add_registration(db, w, a)
     db.flush()
     return w
+
+
+def _add_registration(db: Session, w: World, org: Any) -> None:
+    """A pending self-registration for commission A's open cycle."""
+    from app.bodies.models import BodyRegistration
+
+    reg = BodyRegistration(
+        organisation_id=org.id,
+        cycle_id=w.ids["cycle_id"],
+        cycle_category_id=w.ids["category_id"],
+        body_name="Badan Mendaftar",
+        respondent_name="Responden",
+        respondent_email="responden@daftar.example.id",
+        password_hash="x",
+    )
+    db.add(reg)
+    db.flush()
+    w.ids["registration_id"] = reg.id
 
 
 def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
@@ -771,6 +790,45 @@ POLICY.update(
         ("GET", "/evidence/{file_id}"): Rule(
             denied=("sekretariat", "operator", "outsider"), params=lambda w: {"file_id": 999999}
         ),
+    }
+)
+
+# registration of bodies (issue 5) and the cycle dashboard (issue 12)
+CYC_REG = lambda w: {"cycle_id": w.ids["cycle_id"], "registration_id": w.ids["registration_id"]}
+DASHBOARD_READ = Rule(
+    allowed=("sekretariat", "komisioner"),
+    denied=("juri", "verifikator", "operator", "outsider"),
+    params=CYC,
+)
+POLICY.update(
+    {
+        ("GET", "/daftar/{cycle_id}"): Rule(public=True, params=CYC),
+        ("POST", "/daftar/{cycle_id}"): Rule(public=True, params=CYC),
+        ("GET", "/siklus/{cycle_id}/pendaftaran"): MANAGE,
+        ("POST", "/siklus/{cycle_id}/pendaftaran/{registration_id}/aktifkan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_REG,
+        ),
+        ("POST", "/siklus/{cycle_id}/pendaftaran/{registration_id}/tolak"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_REG,
+        ),
+        ("POST", "/siklus/{cycle_id}/undangan"): MANAGE,
+        ("POST", "/badan-publik/{body_id}/rekan"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "komisioner", "juri", "outsider"),
+            params=OWN_BODY,
+        ),
+        ("GET", "/siklus/{cycle_id}/dasbor"): DASHBOARD_READ,
+        ("GET", "/siklus/{cycle_id}/dasbor/badan"): DASHBOARD_READ,
+        ("GET", "/siklus/{cycle_id}/dasbor/ekspor.{fmt}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=lambda w: {**CYC(w), "fmt": "csv"},
+        ),
+        ("POST", "/siklus/{cycle_id}/dasbor/pengingat"): MANAGE,
     }
 )
 

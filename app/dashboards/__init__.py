@@ -1,0 +1,1 @@
+"""Progress dashboards: per-cycle counts for the sekretariat, a body's next action."""

@@ -1,0 +1,73 @@
+"""A body's next action in a cycle, gathered from the database for `rules.next_action`.
+
+Kept apart from the cycle dashboard so the cycles domain (home panel) can import it without
+pulling in panels and results services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.bodies.models import Body
+from app.cycles.models import Cycle
+from app.cycles.rules import StageMoment
+from app.dashboards.rules import BodyState, NextAction, next_action
+from app.evidence.service import latest_link_checks
+from app.panels.models import PanelSlot
+from app.questionnaires.service import questionnaire_for_body
+from app.results.models import ShortlistEntry
+from app.submissions.models import Answer, Submission
+
+
+def answered_condition() -> ColumnElement[bool]:
+    """An answer counts as given once it has a declared value or text."""
+    return or_(Answer.declared.is_not(None), Answer.text_value != "")
+
+
+def body_state(db: Session, cycle: Cycle, body: Body, moment: StageMoment) -> BodyState:
+    """Everything `next_action` needs about one body in one cycle."""
+    sub = db.scalar(
+        select(Submission).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
+    )
+    answered = 0
+    if sub is not None:
+        answered = (
+            db.scalar(
+                select(func.count())
+                .select_from(Answer)
+                .where(Answer.submission_id == sub.id, answered_condition())
+            )
+            or 0
+        )
+    bq = questionnaire_for_body(db, cycle, body.id)
+    slot_at = db.scalar(
+        select(PanelSlot.starts_at).where(
+            PanelSlot.cycle_id == cycle.id, PanelSlot.body_id == body.id
+        )
+    )
+    shortlisted = db.scalar(
+        select(ShortlistEntry.id).where(
+            ShortlistEntry.cycle_id == cycle.id, ShortlistEntry.body_id == body.id
+        )
+    )
+    return BodyState(
+        stage=moment.current.code if moment.current else None,
+        stage_closes_at=moment.current.closes_at if moment.current else None,
+        upcoming=moment.upcoming.code if moment.upcoming else None,
+        upcoming_opens_at=moment.upcoming.opens_at if moment.upcoming else None,
+        submission_status=sub.status if sub else None,
+        answered=answered,
+        total_items=len(bq.spec.items) if bq else 0,
+        broken_links=len(latest_link_checks(db, body, cycle_id=cycle.id, only_problems=True)),
+        shortlisted=shortlisted is not None,
+        presentation_at=slot_at,
+    )
+
+
+def body_next_action(
+    db: Session, cycle: Cycle, body: Body, moment: StageMoment, now: datetime
+) -> NextAction:
+    return next_action(body_state(db, cycle, body, moment), now)
