@@ -1,7 +1,7 @@
 """registrations and reminders
 
 Revision ID: n12remind01
-Revises: e5evidence01
+Revises: t10retain01
 Create Date: 2026-11-23 22:21:32.966666
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "n12remind01"
-down_revision: str | Sequence[str] | None = "e5evidence01"
+down_revision: str | Sequence[str] | None = "t10retain01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
