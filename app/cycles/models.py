@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -78,6 +79,8 @@ class Cycle(Base):
     shortlisted_rank_first: Mapped[bool] = mapped_column(default=True)
     non_submitter_policy: Mapped[str] = mapped_column(String(30), default="tidak_informatif")
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A reviewer confirms each body's verification before it is locked (issue 6).
+    requires_review: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_open(self) -> bool:
