@@ -816,6 +816,24 @@ def review_queue(db: Session, cycle: Cycle) -> list[tuple[Assignment, Body]]:
     ]
 
 
+def set_requires_review(db: Session, actor: Actor, cycle: Cycle, value: bool) -> None:
+    """The sekretariat switches the second-level review on or off for the cycle."""
+    require_manager(actor, cycle)
+    if cycle.requires_review == value:
+        return
+    audit(
+        db,
+        actor,
+        cycle,
+        "verification.review_setting",
+        "cycle",
+        cycle.id,
+        before={"requires_review": cycle.requires_review},
+        after={"requires_review": value},
+    )
+    cycle.requires_review = value
+
+
 # --- publication --------------------------------------------------------------------------------
 
 
