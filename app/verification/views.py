@@ -21,6 +21,7 @@ from app.evidence import flow
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile
 from app.questionnaires.models import Item
+from app.submissions.models import Submission
 from app.verification import appeals, clarifications, exports, minutes, service
 from app.verification.models import AssignmentStatus
 from app.web.deps import get_db, org_actor
@@ -105,7 +106,11 @@ def _sheet_ctx(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> dict[st
             and assignment.verifier_id != actor.user_id
         ),
         "tz": organisation_of(db, cycle).timezone,
-        "submitted_at": sheet.assignment.submitted_at if sheet.assignment else None,
+        "submitted_at": db.scalar(
+            select(Submission.submitted_at).where(
+                Submission.cycle_id == cycle.id, Submission.body_id == body_id
+            )
+        ),
         "form": {},
         "errors": {},
     }
