@@ -20,6 +20,7 @@ from app.errors import RECOVERABLE, DomainError, Forbidden, NotFound
 from app.evidence import flow
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile
+from app.evidence.storage import BlobNotFound, StorageError
 from app.questionnaires.models import Item
 from app.submissions.models import Submission
 from app.verification import appeals, clarifications, exports, minutes, service
@@ -359,7 +360,12 @@ def evidence_inline(
 ) -> Response:
     """A PDF shown inside the browser to the body's verifier (sandboxed, never sniffed)."""
     ef = _verifier_may_view(db, actor, file_id)
-    data = b"".join(evidence.blob_chunks(ef))
+    try:
+        data = b"".join(evidence.blob_chunks(ef))
+    except BlobNotFound as exc:
+        raise NotFound("Isi berkas ini tidak ditemukan di penyimpanan.") from exc
+    except StorageError as exc:
+        raise flow.StorageUnavailable(flow.STORAGE_DOWN) from exc
     return Response(
         data,
         media_type="application/pdf",
