@@ -46,7 +46,9 @@ def _assign(db: Session, w: World, body_index: int = 0, verifier_index: int = 0)
     )
 
 
-def _verify_all(db: Session, w: World, actor, body_index: int = 0, **special: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _verify_all(
+    db: Session, w: World, actor, body_index: int = 0, **special: tuple[str, str]
+) -> None:  # type: ignore[no-untyped-def]
     for code, item in w.items.items():
         verdict, note = special.get(code.replace(".", "_"), ("accepted", ""))
         service.give_verdict(
@@ -133,7 +135,9 @@ def test_only_the_sekretariat_assigns(factory: Factory, db: Session, w: World) -
 # --- verdicts -----------------------------------------------------------------------------------
 
 
-def test_verdicts_write_the_credit_the_ranking_sums(factory: Factory, db: Session, w: World) -> None:
+def test_verdicts_write_the_credit_the_ranking_sums(
+    factory: Factory, db: Session, w: World
+) -> None:
     _assign(db, w)
     v = _verifier(factory, w)
     _verify_all(db, w, v, **{"1_2": ("rejected", "SK tidak ditandatangani")})
@@ -386,9 +390,7 @@ def test_the_journey_from_verification_to_shortlist(
             db, op, w.cycle, body_id=body.id, item_id=w.items["2.1.1"].id, reason="lagi"
         )
     with pytest.raises(ValidationFailed, match="sudah diterima"):
-        appeals.file_appeal(
-            db, op, w.cycle, body_id=body.id, item_id=w.items["1.1"].id, reason="x"
-        )
+        appeals.file_appeal(db, op, w.cycle, body_id=body.id, item_id=w.items["1.1"].id, reason="x")
     # the shortlist waits for the appeal
     set_rules(db, w.cycle, shortlist=ShortlistRule(threshold=D("60")))
     kom = factory.actor(w.users["komisioner"], w.org)
@@ -440,9 +442,7 @@ def test_appeals_only_on_published_items_of_ones_own_body(
         )
 
 
-def test_the_published_sheet_is_only_the_bodys_own(
-    factory: Factory, db: Session, w: World
-) -> None:
+def test_the_published_sheet_is_only_the_bodys_own(factory: Factory, db: Session, w: World) -> None:
     _verified_and_published(factory, db, w)
     op = factory.actor(w.users["operator"], w.org)
     assert service.get_published_sheet(db, op, w.cycle.id, w.bodies[0].id).body.id == w.bodies[0].id
