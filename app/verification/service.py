@@ -598,6 +598,16 @@ def _answer_for(db: Session, cycle: Cycle, body_id: int, item_id: int) -> tuple[
     item = db.get(Item, item_id)
     if answer is None or item is None:
         raise NotFound("Jawaban butir ini tidak ditemukan.")
+    category = category_of(db, cycle, body_id)
+    indicator = db.get(Indicator, item.indicator_id)
+    if (
+        category is None
+        or indicator is None
+        or item.removed_at is not None
+        or not _applies(item.category_codes, category.code)
+        or not _applies(indicator.category_codes, category.code)
+    ):
+        raise ValidationFailed(f"Butir {item.code} tidak berlaku untuk kategori badan publik ini.")
     return answer, item
 
 

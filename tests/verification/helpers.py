@@ -61,7 +61,7 @@ class World:
     org: Organisation
     cycle: Cycle
     bodies: list[Body]
-    items: dict[str, Item]
+    items: dict[str, Item]  # the items applying to the bodies' category (pemkab_pemkot)
     verifiers: list[User]
     sek: Actor
     users: dict[str, User] = field(default_factory=dict)
@@ -162,7 +162,12 @@ def build(factory: Factory, db: Session, *, bodies: int = 2, verifiers: int = 2)
         "reviewer": factory.user(org, Role.REVIEWER),
         "operator": factory.user(org, Role.OPERATOR, body=made[0]),
     }
-    return World(org, cycle, made, items_of(db, cycle), vs, system_actor(org.id), users)
+    applicable = {
+        code: item
+        for code, item in items_of(db, cycle).items()
+        if not item.category_codes or "pemkab_pemkot" in item.category_codes
+    }
+    return World(org, cycle, made, applicable, vs, system_actor(org.id), users)
 
 
 def targets_in(db: Session, cycle: Cycle) -> list[int]:
