@@ -49,7 +49,8 @@ def set_stage(db: Session, cycle: Cycle, code: str, *, is_open: bool = True) -> 
 
 
 def declared_credit(db: Session, item: Item, declared: str | None) -> int:
-    from app.verification.rules import YES, Answer as RuleAnswer, Basis, item_credit_scaled
+    from app.verification.rules import YES, Basis, item_credit_scaled
+    from app.verification.rules import Answer as RuleAnswer
 
     rule = rule_item(item, "x")
     value = YES if declared == "ya" else declared

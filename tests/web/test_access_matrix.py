@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
