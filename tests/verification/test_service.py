@@ -479,3 +479,64 @@ def test_the_sekretariat_reassigns_an_appeal_but_never_to_the_original_verifier(
     appeals.assign_decider(db, w.sek, appeal, w.cycle, w.verifiers[2].id)
     assert appeal.decider_id == w.verifiers[2].id
     assert Role.VERIFIKATOR  # the decider holds the verifier role
+
+
+def _new_file(db: Session, w: World, body_index: int = 0) -> int:
+    from app.evidence.models import EvidenceFile
+
+    old = db.scalars(
+        select(EvidenceFile).where(EvidenceFile.body_id == w.bodies[body_index].id)
+    ).first()
+    assert old is not None
+    new = EvidenceFile(
+        organisation_id=old.organisation_id,
+        body_id=old.body_id,
+        blob_sha256=old.blob_sha256,
+        original_name="bukti-baru.pdf",
+        content_type="application/pdf",
+        size=old.size,
+        cycle_id=old.cycle_id,
+        item_id=old.item_id,
+    )
+    db.add(new)
+    db.flush()
+    return new.id
+
+
+def test_new_evidence_is_attached_to_a_clarification_and_an_appeal(
+    factory: Factory, db: Session, w: World
+) -> None:
+    from app.errors import NotFound
+
+    _verified_and_published(factory, db, w)
+    op = factory.actor(w.users["operator"], w.org)
+    # a clarification was asked earlier (directly: verification is locked by now)
+    from app.verification.models import Clarification
+
+    answer = db.scalar(select(Answer).where(Answer.body_id == w.bodies[0].id))
+    assert answer is not None
+    c = Clarification(
+        organisation_id=w.org.id,
+        cycle_id=w.cycle.id,
+        body_id=w.bodies[0].id,
+        answer_id=answer.id,
+        item_id=answer.item_id,
+        question="?",
+        due_at=utcnow() + timedelta(days=1),
+    )
+    db.add(c)
+    db.flush()
+    file_id = _new_file(db, w)
+    clarifications.attach_evidence(db, op, c.id, file_id)
+    assert (c.evidence_file_id, c.status) == (file_id, "answered")
+    with pytest.raises(NotFound):  # another body's file
+        clarifications.attach_evidence(db, op, c.id, _new_file(db, w, 1))
+    set_stage(db, w.cycle, "appeal")
+    appeal = appeals.file_appeal(
+        db, op, w.cycle, body_id=w.bodies[0].id, item_id=w.items["1.2"].id, reason="Ada SK"
+    )
+    appeals.attach_evidence(db, op, appeal.id, file_id)
+    assert appeal.evidence_file_id == file_id
+    set_stage(db, w.cycle, "appeal", is_open=False)
+    with pytest.raises(DeadlinePassed):
+        appeals.check_evidence_allowed(db, op, appeal.id)
