@@ -540,3 +540,32 @@ def test_new_evidence_is_attached_to_a_clarification_and_an_appeal(
     set_stage(db, w.cycle, "appeal", is_open=False)
     with pytest.raises(DeadlinePassed):
         appeals.check_evidence_allowed(db, op, appeal.id)
+
+
+def test_open_appeals_block_the_results_decree_and_late_decisions_are_refused(
+    factory: Factory, db: Session, w: World
+) -> None:
+    from app.results.publication import publication_blockers
+
+    _verified_and_published(factory, db, w)
+    set_stage(db, w.cycle, "appeal")
+    op = factory.actor(w.users["operator"], w.org)
+    appeal = appeals.file_appeal(
+        db, op, w.cycle, body_id=w.bodies[0].id, item_id=w.items["1.2"].id, reason="Ada"
+    )
+    assert "1 sanggahan belum diputus." in publication_blockers(db, w.cycle)
+    from app.results.models import ShortlistEntry
+
+    db.add(
+        ShortlistEntry(
+            organisation_id=w.org.id,
+            cycle_id=w.cycle.id,
+            body_id=w.bodies[1].id,
+            published_saq=D("70"),
+        )
+    )
+    db.flush()
+    with pytest.raises(InvalidTransition, match="nominasi sudah diterbitkan"):
+        appeals.decide_appeal(
+            db, _verifier(factory, w, 1), appeal, w.cycle, decision="accepted", reason="ok"
+        )
