@@ -262,3 +262,49 @@ def test_auto_assignment_and_review_setting_through_the_pages(
         client.post(f"/siklus/{w.cycle.id}/verifikasi/penugasan/otomatis", data=form()).status_code
         == 403
     )
+
+
+def test_the_body_adds_new_evidence_to_a_clarification_and_the_original_stays(
+    client: TestClient, db: Session, w: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.evidence import pdfs
+
+    s = get_settings()
+    monkeypatch.setattr(s, "evidence_storage", "local")
+    monkeypatch.setattr(s, "evidence_dir", tmp_path / "evidence")
+    _assign_both(client, db, w)
+    login(client, db, w.users["v0"])
+    due = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    item = w.items["1.2"]
+    client.post(
+        f"/verifikasi/{w.cycle.id}/badan/{w.bodies[0].id}/klarifikasi",
+        data=form(item_id=item.id, question="Unggah SK yang ditandatangani", due=due),
+    )
+    c = db.scalars(select(Clarification)).one()
+    login(client, db, w.users["operator"])
+    r = client.post(
+        f"/klarifikasi/{c.id}/berkas",
+        files={"file": ("SK bertanda tangan.pdf", pdfs.pdf(), "application/pdf")},
+        headers={"X-CSRF-Token": CSRF},
+    )
+    assert r.status_code == 303, r.text
+    db.expire_all()
+    files = db.scalars(
+        select(EvidenceFile).where(
+            EvidenceFile.body_id == w.bodies[0].id, EvidenceFile.item_id == item.id
+        )
+    ).all()
+    assert sorted(f.original_name for f in files) == ["SK bertanda tangan.pdf", "bukti-1.2.pdf"]
+    c = db.scalars(select(Clarification)).one()
+    assert c.status == "answered" and c.evidence_file_id is not None
+    login(client, db, w.users["v0"])
+    page = client.get(f"/verifikasi/{w.cycle.id}/badan/{w.bodies[0].id}")
+    assert "SK bertanda tangan.pdf" in page.text and "baru" in page.text
+    # another body's operator cannot add to this clarification
+    login(client, db, w.users["outsider"])
+    r = client.post(
+        f"/klarifikasi/{c.id}/berkas",
+        files={"file": ("x.pdf", pdfs.pdf(), "application/pdf")},
+        headers={"X-CSRF-Token": CSRF},
+    )
+    assert r.status_code == 404
