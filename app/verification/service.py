@@ -160,6 +160,9 @@ def get_sheet_access(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> A
     if can_oversee(actor, cycle):
         if db.get(Body, body_id) is None or category_of(db, cycle, body_id) is None:
             raise NotFound("Badan publik tidak ditemukan dalam siklus ini.")
+        only_reviewer = not (actor.is_admin or actor.has(Role.SEKRETARIAT, Role.KOMISIONER))
+        if only_reviewer and has_conflict(db, actor.user_id, body_id):
+            raise Forbidden("Anda memiliki afiliasi dengan badan publik ini; akses ditolak.")
         return assignment_of(db, cycle, body_id)
     return get_assignment_for_verifier(db, actor, cycle, body_id)
 

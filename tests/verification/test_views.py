@@ -166,7 +166,9 @@ def test_a_locked_verdict_cannot_be_changed_through_the_page(
     assert r.status_code == 409 and "dikunci" in r.text
 
 
-def test_who_may_open_a_bodys_verification(client: TestClient, db: Session, w: World) -> None:
+def test_who_may_open_a_bodys_verification(
+    client: TestClient, factory: Factory, db: Session, w: World
+) -> None:
     _assign_both(client, db, w)
     url = f"/verifikasi/{w.cycle.id}/badan/{w.bodies[0].id}"
     expected = {
@@ -183,6 +185,13 @@ def test_who_may_open_a_bodys_verification(client: TestClient, db: Session, w: W
         assert client.get(url).status_code == status, persona
     login(client, db, w.users["v1"])
     assert _verdict(client, w, "1.2", "accepted").status_code == 403
+    # a reviewer with an affiliation to the body is refused too
+    from app.conflicts.service import declare_affiliation
+
+    reviewer = w.actor(factory, w.users["reviewer"])
+    declare_affiliation(db, reviewer, kind="institution", name="x", body_id=w.bodies[0].id)
+    login(client, db, w.users["reviewer"])
+    assert client.get(url).status_code == 403
 
 
 def test_the_published_result_is_the_bodys_own(
