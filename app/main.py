@@ -37,6 +37,8 @@ from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.results import views as results_views
+from app.verification import api as verification_api
+from app.verification import views as verification_views
 from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
@@ -87,6 +89,8 @@ def create_app() -> FastAPI:
         evidence_api,
         evidence_views,
         audit_views,
+        verification_views,
+        verification_api,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

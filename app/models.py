@@ -16,6 +16,7 @@ from app.panels import models as panels_models
 from app.questionnaires import models as questionnaires_models
 from app.results import models as results_models
 from app.submissions import models as submissions_models
+from app.verification import models as verification_models
 
 __all__ = [
     "accounts_models",
@@ -34,4 +35,5 @@ __all__ = [
     "questionnaires_models",
     "results_models",
     "submissions_models",
+    "verification_models",
 ]

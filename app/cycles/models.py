@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -80,6 +81,8 @@ class Cycle(Base):
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Reminders: bodies that have not submitted hear from us this many days before a deadline.
     reminder_days_before: Mapped[int] = mapped_column(default=7, server_default="7")
+    # A reviewer confirms each body's verification before it is locked (issue 6).
+    requires_review: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     @property
     def is_open(self) -> bool:

@@ -60,6 +60,7 @@ from app.results.rules import (
     scoring_rules_errors,
 )
 from app.submissions.models import Answer, Submission, SubmissionStatus
+from app.verification.appeals import open_appeal_reasons
 from app.verification.rules import EarnedSum, SaqScore, combine_grouped_sums
 from app.verification.rules import Indicator as RuleIndicator
 
@@ -688,6 +689,9 @@ def publish_shortlist(db: Session, actor: Actor, cycle: Cycle) -> int:
     _require_open(cycle)
     if shortlisted_body_ids(db, cycle):
         raise Conflict("Daftar nominasi siklus ini sudah diterbitkan.")
+    waiting = open_appeal_reasons(db, cycle)  # the shortlist reads the re-verified scores
+    if waiting:
+        raise InvalidTransition(" ".join(waiting))
     passing = [line for line in shortlist_preview(db, cycle) if line.passes]
     if not passing:
         raise ValidationFailed("Belum ada badan publik yang memenuhi aturan nominasi.")

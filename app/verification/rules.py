@@ -482,3 +482,92 @@ def questionnaire_errors(
                     f"Indikator {indicator.code} tidak memiliki butir untuk kategori {category}."
                 )
     return errors
+
+
+# --- verdicts on stored answers ----------------------------------------------------------------
+
+NOTE_REQUIRED = frozenset({Verdict.REJECTED, Verdict.ADJUSTED})
+DECIDED = frozenset({Verdict.ACCEPTED, Verdict.REJECTED, Verdict.ADJUSTED})
+
+
+def verdict_credit_scaled(
+    item: Item, declared_scaled: int, verdict: Verdict, verified_option: str | None = None
+) -> int:
+    """The verified credit from the credit the body declared (as stored with its answer).
+
+    Same outcome as `item_credit_scaled` (property-tested): all of the declared credit when
+    accepted, the adjusted option's fraction when adjusted, nothing otherwise.
+    """
+    if verdict == Verdict.ACCEPTED:
+        return declared_scaled
+    if verdict == Verdict.ADJUSTED:
+        if item.answer_type != AnswerType.CHOICE:
+            raise ValueError(f"item {item.code}: only choice items can be adjusted")
+        return min(item.option_fraction(verified_option), declared_scaled)
+    return 0
+
+
+def verdict_errors(
+    item: Item,
+    declared_scaled: int,
+    verdict: str,
+    verified_option: str | None,
+    note: str,
+) -> dict[str, str]:
+    """Field → plain-language reason a verdict must be refused (empty when it may be saved)."""
+    errors: dict[str, str] = {}
+    if verdict not in DECIDED:
+        return {"verdict": "Pilih terima, tolak, atau sesuaikan."}
+    if verdict in NOTE_REQUIRED and not note.strip():
+        errors["note"] = "Catatan wajib diisi saat menolak atau menyesuaikan jawaban."
+    if verdict == Verdict.ADJUSTED:
+        labels = {o.label: o.fraction_scaled for o in item.options}
+        if item.answer_type != AnswerType.CHOICE:
+            errors["verdict"] = "Hanya butir pilihan yang dapat disesuaikan; tolak jawaban ini."
+        elif not verified_option:
+            errors["verified_option"] = "Pilih opsi hasil penyesuaian."
+        elif verified_option not in labels:
+            errors["verified_option"] = f"Opsi {verified_option!r} tidak dikenal."
+        elif labels[verified_option] >= declared_scaled:
+            errors["verified_option"] = (
+                "Penyesuaian harus ke opsi yang lebih rendah dari jawaban badan publik."
+            )
+    return errors
+
+
+# --- assigning verifiers ------------------------------------------------------------------------
+
+
+def least_loaded(candidates: Iterable[int], load: Mapping[int, int]) -> int | None:
+    """The candidate with the fewest tasks (the lowest id on ties), or None."""
+    pool = sorted(candidates)
+    return min(pool, key=lambda c: (load.get(c, 0), c)) if pool else None
+
+
+def balance_assignments(
+    bodies: Sequence[tuple[int, str]],
+    verifiers: Sequence[int],
+    load: Mapping[int, int],
+    category_load: Mapping[tuple[int, str], int],
+    conflicts: Iterable[tuple[int, int]],
+) -> tuple[dict[int, int], list[int]]:
+    """Assign each (body, category) to a verifier: fewest bodies of that category first, then
+    fewest bodies overall, never a conflicted pair (verifier, body).
+
+    Returns body → verifier and the bodies no verifier may take.
+    """
+    blocked = set(conflicts)
+    total = {v: load.get(v, 0) for v in verifiers}
+    per_cat = {(v, c): n for (v, c), n in category_load.items() if v in total}
+    chosen: dict[int, int] = {}
+    left: list[int] = []
+    for body_id, category in sorted(bodies, key=lambda b: (b[1], b[0])):
+        pool = [v for v in sorted(total) if (v, body_id) not in blocked]
+        if not pool:
+            left.append(body_id)
+            continue
+        best = min(pool, key=lambda v: (per_cat.get((v, category), 0), total[v], v))
+        chosen[body_id] = best
+        total[best] += 1
+        per_cat[(best, category)] = per_cat.get((best, category), 0) + 1
+    return chosen, left

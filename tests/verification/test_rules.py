@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import random
 import sqlite3
+from collections import Counter
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.cycles.rules import DEFAULT_BANDS, qualify
+from app.questionnaires.rules import parse_options, parse_scope
 from app.verification.rules import (
     FRACTION_SCALE,
     NO,
@@ -28,16 +32,20 @@ from app.verification.rules import (
     Verdict,
     answer_errors,
     applicable_weights,
+    balance_assignments,
     combine_grouped_sums,
     combine_indicator_sums,
     compare_raw_and_verified,
     fraction_to_score,
     indicator_sums,
     item_credit_scaled,
+    least_loaded,
     parse_fraction,
     questionnaire_errors,
     ratio_to_score,
     score_saq,
+    verdict_credit_scaled,
+    verdict_errors,
 )
 
 D = Decimal
@@ -726,3 +734,187 @@ def test_questionnaire_errors_are_explained(
 
 
 # --- shortlist --------------------------------------------------------------------------------
+
+
+# --- the demo questionnaire, by hand -----------------------------------------------------------
+
+DEMO_CSV = Path(__file__).resolve().parents[2] / "app" / "demo" / "data" / "questionnaire_2025.csv"
+
+
+def demo_questionnaire() -> tuple[tuple[Indicator, ...], tuple[Item, ...]]:
+    """app/demo/data/questionnaire_2025.csv as pure rules (groups apply to every category)."""
+    indicators: list[Indicator] = []
+    items: list[Item] = []
+    with DEMO_CSV.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["kind"] == "indicator":
+                indicators.append(Indicator(row["code"], D(row["weight"])))
+            elif row["kind"] == "item":
+                options = tuple(
+                    ChoiceOption(o.label, int(o.fraction * FRACTION_SCALE))
+                    for o in (parse_options(row["options"]) if row["options"] else ())
+                )
+                items.append(
+                    Item(
+                        row["code"],
+                        row["code"].split(".")[0],
+                        int(row["weight"]),
+                        AnswerType(row["answer_type"]),
+                        options,
+                        frozenset(parse_scope(row["applies_to"])),
+                    )
+                )
+    return tuple(indicators), tuple(items)
+
+
+def test_the_demo_questionnaire_by_hand_for_a_village() -> None:
+    """A village (desa) answered everything at full credit; the verifier adjusted 1.1 and 6.3 to
+    half, rejected 2.4.1 and 5.6. Weights of the items applying to desa, counted by hand from
+    the CSV: indicator 1 = 8, 2 = 22, 3 = 10, 4 = 7, 5 = 7, 6 = 8.
+
+        1: (8 − 2 + 1)/8 × 10 = 8.75          2: (22 − 2)/22 × 40 = 400/11
+        3: 10                                  4: 10
+        5: (7 − 1)/7 × 10 = 60/7               6: (8 − 2 + 1)/8 × 20 = 17.5
+        SAQ = 46.25 + 400/11 + 60/7 = 7021.25/77 = 91.18506493506…
+    """
+    indicators, items = demo_questionnaire()
+    assert applicable_weights(items, "desa") == {
+        "1": 8,
+        "2": 22,
+        "3": 10,
+        "4": 7,
+        "5": 7,
+        "6": 8,
+    }
+    special = {
+        "1.1": ("adjusted", "Diperbarui dalam 1 sampai 6 bulan terakhir"),
+        "6.3": ("adjusted", "Setiap bulan"),
+        "2.4.1": ("rejected", None),
+        "5.6": ("rejected", None),
+    }
+    answers = []
+    for item in items:
+        if not item.applies_to_category("desa"):
+            continue
+        if item.answer_type is AnswerType.YES_NO:
+            declared: str = YES
+        elif item.answer_type is AnswerType.CHOICE:
+            declared = max(item.options, key=lambda o: o.fraction_scaled).label
+        else:
+            declared = "Dokumen"
+        verdict, option = special.get(item.code, ("accepted", None))
+        answers.append(Answer(item.code, declared, Verdict(verdict), option))
+    saq = score_saq(indicators, items, answers, "desa")
+    assert saq.total == D("91.1850649350")
+    assert saq.published == D("91.19")
+    assert saq.indicator_scores() == {
+        "1": D("8.7500000000"),
+        "2": D("36.3636363636"),
+        "3": D("10.0000000000"),
+        "4": D("10.0000000000"),
+        "5": D("8.5714285714"),
+        "6": D("17.5000000000"),
+    }
+    assert score_saq(indicators, items, answers, "desa", Basis.RAW).total == 100
+
+
+# --- verdicts on stored answers -----------------------------------------------------------------
+
+
+@given(scored_bodies())
+def test_the_verdict_on_a_stored_declared_credit_equals_the_item_level_credit(
+    case: tuple[tuple[Indicator, ...], tuple[Item, ...], list[tuple[str, list[Answer]]]],
+) -> None:
+    _, items, bodies = case
+    by_code = {i.code: i for i in items}
+    for _, answers in bodies:
+        for a in answers:
+            item = by_code[a.item_code]
+            declared = item_credit_scaled(item, a, Basis.RAW)
+            assert verdict_credit_scaled(
+                item, declared, a.verdict, a.verified_option
+            ) == item_credit_scaled(item, a)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "option", "note", "fields"),
+    [
+        ("accepted", None, "", set()),
+        ("rejected", None, "Tidak ada bukti", set()),
+        ("rejected", None, "  ", {"note"}),
+        ("adjusted", "<= 6 bulan", "", {"note"}),
+        ("adjusted", None, "x", {"verified_option"}),
+        ("adjusted", "tidak ada", "x", {"verified_option"}),
+        ("adjusted", "<= 1 bulan", "x", {"verified_option"}),  # not lower than declared
+        ("pending", None, "", {"verdict"}),
+    ],
+)
+def test_verdict_errors_name_the_field_to_fix(
+    verdict: str, option: str | None, note: str, fields: set[str]
+) -> None:
+    assert set(verdict_errors(ITEMS[0], FRACTION_SCALE, verdict, option, note)) == fields
+
+
+def test_only_choice_items_are_adjusted() -> None:
+    assert "verdict" in verdict_errors(ITEMS[1], FRACTION_SCALE, "adjusted", "x", "n")
+    with pytest.raises(ValueError, match="only choice"):
+        verdict_credit_scaled(ITEMS[1], FRACTION_SCALE, Verdict.ADJUSTED, None)
+
+
+@given(st.integers(0, FRACTION_SCALE), st.sampled_from(list(Verdict)))
+def test_a_verdict_never_credits_more_than_was_declared(declared: int, verdict: Verdict) -> None:
+    option = UPDATED[0].label if verdict is Verdict.ADJUSTED else None
+    assert 0 <= verdict_credit_scaled(ITEMS[0], declared, verdict, option) <= declared
+
+
+# --- assigning verifiers ------------------------------------------------------------------------
+
+
+@st.composite
+def assignment_cases(
+    draw: st.DrawFn,
+) -> tuple[list[tuple[int, str]], list[int], set[tuple[int, int]]]:
+    bodies = [
+        (b, draw(st.sampled_from(["kota", "desa", "bumd"])))
+        for b in range(draw(st.integers(0, 30)))
+    ]
+    verifiers = list(range(100, 100 + draw(st.integers(1, 5))))
+    conflicts = set(
+        draw(st.lists(st.tuples(st.sampled_from(verifiers), st.integers(0, 30)), max_size=20))
+    )
+    return bodies, verifiers, conflicts
+
+
+@given(assignment_cases())
+def test_balanced_assignment_never_assigns_a_conflict_and_leaves_only_the_blocked(
+    case: tuple[list[tuple[int, str]], list[int], set[tuple[int, int]]],
+) -> None:
+    bodies, verifiers, conflicts = case
+    chosen, left = balance_assignments(bodies, verifiers, {}, {}, conflicts)
+    assert all((v, b) not in conflicts for b, v in chosen.items())
+    assert set(chosen) | set(left) == {b for b, _ in bodies}
+    for b in left:
+        assert all((v, b) in conflicts for v in verifiers)
+
+
+@given(assignment_cases())
+def test_without_conflicts_loads_differ_by_at_most_one_in_each_category(
+    case: tuple[list[tuple[int, str]], list[int], set[tuple[int, int]]],
+) -> None:
+    bodies, verifiers, _ = case
+    chosen, left = balance_assignments(bodies, verifiers, {}, {}, ())
+    assert left == []
+    for category in {c for _, c in bodies}:
+        counts = Counter(chosen[b] for b, c in bodies if c == category)
+        per = [counts.get(v, 0) for v in verifiers]
+        assert max(per) - min(per) <= 1
+    totals = Counter(chosen.values())
+    per = [totals.get(v, 0) for v in verifiers]
+    assert max(per) - min(per) <= len({c for _, c in bodies}) or not bodies
+
+
+def test_the_least_loaded_verifier_takes_the_next_task() -> None:
+    assert least_loaded([3, 1, 2], {1: 2, 2: 0, 3: 0}) == 2
+    assert least_loaded([], {}) is None
+    chosen, _ = balance_assignments([(1, "kota")], [7, 8], {7: 5, 8: 1}, {(8, "kota"): 1}, ())
+    assert chosen == {1: 7}  # fewest of the category first, then fewest overall

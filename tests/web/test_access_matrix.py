@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts import service as accounts
@@ -73,6 +75,7 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_results(factory, db, w, a)
     _add_panel(factory, db, w, a, body)
     _add_registration(db, w, a)
+    _add_verification(factory, db, w, a, body)
     db.flush()
     return w
 
@@ -93,6 +96,72 @@ def _add_registration(db: Session, w: World, org: Any) -> None:
     db.add(reg)
     db.flush()
     w.ids["registration_id"] = reg.id
+
+
+def _add_verification(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
+    """The operator's body submitted its SAQ; the verifikator persona verifies it (published),
+    asked a clarification, and decided an appeal another verifier's verdict led to."""
+    from app.cycles.models import Cycle
+    from app.db import utcnow
+    from app.evidence.models import EvidenceFile
+    from app.verification.models import Appeal, Assignment, Clarification
+    from app.verification.service import assign_verifier
+    from tests.verification.helpers import submit_saq
+
+    cycle = db.get(Cycle, w.ids["cycle_id"])
+    assert cycle is not None
+    sub = submit_saq(db, cycle, body)
+    from app.cycles.access import system_actor
+
+    a = assign_verifier(
+        db, system_actor(org.id), cycle, body_id=body.id, verifier_id=w.users["verifikator"].id
+    )
+    assert isinstance(a, Assignment)
+    a.published_at = utcnow()
+    answer = sub_answer(db, sub.id, w.ids["node_id"])
+    other = factory.user(org, Role.VERIFIKATOR)
+    clar = Clarification(
+        organisation_id=org.id,
+        cycle_id=cycle.id,
+        body_id=body.id,
+        answer_id=answer,
+        item_id=w.ids["node_id"],
+        question="?",
+        due_at=utcnow() + timedelta(days=3),
+    )
+    appeal = Appeal(
+        organisation_id=org.id,
+        cycle_id=cycle.id,
+        body_id=body.id,
+        answer_id=answer,
+        item_id=w.ids["node_id"],
+        reason="r",
+        original_verifier_id=other.id,
+        decider_id=w.users["verifikator"].id,
+        status="decided",
+        decision="accepted",
+        decision_reason="ok",
+        score_before="50",
+        score_after="60",
+        decided_at=utcnow(),
+    )
+    db.add_all([clar, appeal])
+    db.flush()
+    ef = db.scalars(select(EvidenceFile).where(EvidenceFile.body_id == body.id)).first()
+    assert ef is not None
+    w.ids.update(
+        clarification_id=clar.id, appeal_id=appeal.id, file_id=ef.id, item_id=w.ids["node_id"]
+    )
+
+
+def sub_answer(db: Session, submission_id: int, item_id: int) -> int:
+    from app.submissions.models import Answer
+
+    found = db.scalar(
+        select(Answer.id).where(Answer.submission_id == submission_id, Answer.item_id == item_id)
+    )
+    assert found is not None
+    return found
 
 
 def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
@@ -829,6 +898,126 @@ POLICY.update(
             params=lambda w: {**CYC(w), "fmt": "csv"},
         ),
         ("POST", "/siklus/{cycle_id}/dasbor/pengingat"): MANAGE,
+    }
+)
+
+CYC_B = CYC_BODY
+CYC_B_ITEM = lambda w: {**CYC_BODY(w), "item_id": w.ids["item_id"]}
+APPEAL = lambda w: {"appeal_id": w.ids["appeal_id"]}
+CLAR = lambda w: {"clarification_id": w.ids["clarification_id"]}
+VERIFIER_WRITE = Rule(
+    allowed=("verifikator",),
+    denied=("sekretariat", "komisioner", "juri", "operator", "outsider"),
+    params=CYC_B,
+)
+SHEET_READ = Rule(
+    allowed=("verifikator", "sekretariat", "komisioner"),
+    denied=("juri", "operator", "outsider"),
+    params=CYC_B,
+)
+VER_MANAGE = Rule(
+    allowed=("sekretariat",),
+    denied=("komisioner", "verifikator", "juri", "operator", "outsider"),
+    params=CYC,
+)
+POLICY.update(
+    {
+        ("GET", "/verifikasi"): Rule(
+            allowed=("verifikator",), denied=("sekretariat", "juri", "operator")
+        ),
+        ("GET", "/verifikasi/{cycle_id}"): Rule(
+            allowed=("verifikator", "sekretariat", "komisioner"),
+            denied=("juri", "operator", "outsider"),
+            params=CYC,
+        ),
+        ("GET", "/verifikasi/{cycle_id}/badan/{body_id}"): SHEET_READ,
+        ("POST", "/verifikasi/{cycle_id}/badan/{body_id}/butir/{item_id}"): Rule(
+            allowed=VERIFIER_WRITE.allowed, denied=VERIFIER_WRITE.denied, params=CYC_B_ITEM
+        ),
+        ("POST", "/verifikasi/{cycle_id}/badan/{body_id}/klarifikasi"): VERIFIER_WRITE,
+        ("POST", "/verifikasi/{cycle_id}/klarifikasi/{clarification_id}/tutup"): Rule(
+            allowed=("verifikator",),
+            denied=("sekretariat", "juri", "operator", "outsider"),
+            params=lambda w: {**CYC(w), **CLAR(w)},
+        ),
+        ("POST", "/verifikasi/{cycle_id}/badan/{body_id}/kirim"): VERIFIER_WRITE,
+        ("POST", "/verifikasi/{cycle_id}/badan/{body_id}/reviu"): Rule(
+            denied=("sekretariat", "verifikator", "juri", "operator", "outsider"), params=CYC_B
+        ),
+        ("GET", "/verifikasi/{cycle_id}/badan/{body_id}/berita-acara.pdf"): SHEET_READ,
+        ("GET", "/verifikasi/{cycle_id}/badan/{body_id}/ekspor.{fmt}"): Rule(
+            allowed=SHEET_READ.allowed,
+            denied=SHEET_READ.denied,
+            params=lambda w: {**CYC_B(w), "fmt": "xlsx"},
+        ),
+        # Allowed personas are tested in tests/verification (the blob needs a storage).
+        ("GET", "/verifikasi/berkas/{file_id}"): Rule(
+            denied=("juri", "operator", "outsider"), params=lambda w: {"file_id": w.ids["file_id"]}
+        ),
+        ("GET", "/siklus/{cycle_id}/verifikasi"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("verifikator", "juri", "operator", "outsider"),
+            params=CYC,
+        ),
+        ("POST", "/siklus/{cycle_id}/verifikasi/pengaturan"): VER_MANAGE,
+        ("POST", "/siklus/{cycle_id}/verifikasi/umumkan"): VER_MANAGE,
+        ("GET", "/siklus/{cycle_id}/verifikasi/penugasan"): VER_MANAGE,
+        ("POST", "/siklus/{cycle_id}/verifikasi/penugasan"): VER_MANAGE,
+        ("POST", "/siklus/{cycle_id}/verifikasi/penugasan/otomatis"): VER_MANAGE,
+        ("GET", "/sanggah/{appeal_id}"): Rule(
+            allowed=("sekretariat", "komisioner", "operator", "verifikator"),
+            denied=("juri", "outsider"),
+            params=APPEAL,
+        ),
+        ("GET", "/sanggah/{appeal_id}/berita-acara.pdf"): Rule(
+            allowed=("sekretariat", "komisioner", "operator", "verifikator"),
+            denied=("juri", "outsider"),
+            params=APPEAL,
+        ),
+        ("POST", "/sanggah/{appeal_id}/putusan"): Rule(
+            allowed=("verifikator",),
+            denied=("sekretariat", "komisioner", "juri", "operator", "outsider"),
+            params=APPEAL,
+        ),
+        ("POST", "/sanggah/{appeal_id}/penugasan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "verifikator", "juri", "operator", "outsider"),
+            params=APPEAL,
+        ),
+        ("POST", "/sanggah/{appeal_id}/berkas"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "verifikator", "juri", "outsider"),
+            params=APPEAL,
+        ),
+        ("GET", "/siklus/{cycle_id}/klarifikasi"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "verifikator", "juri", "outsider"),
+            params=CYC,
+        ),
+        ("POST", "/klarifikasi/{clarification_id}"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "verifikator", "juri", "outsider"),
+            params=CLAR,
+        ),
+        ("POST", "/klarifikasi/{clarification_id}/berkas"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "verifikator", "juri", "outsider"),
+            params=CLAR,
+        ),
+        ("GET", "/siklus/{cycle_id}/hasil-verifikasi/{body_id}"): Rule(
+            allowed=("operator", "sekretariat", "komisioner"),
+            denied=("juri", "outsider"),
+            params=CYC_B,
+        ),
+        ("POST", "/siklus/{cycle_id}/hasil-verifikasi/{body_id}/sanggah"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "verifikator", "juri", "outsider"),
+            params=CYC_B,
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/verification/bodies/{body_id}"): SHEET_READ,
+        ("PUT", "/api/v1/cycles/{cycle_id}/verification/bodies/{body_id}/items/{item_id}"): Rule(
+            allowed=VERIFIER_WRITE.allowed, denied=VERIFIER_WRITE.denied, params=CYC_B_ITEM
+        ),
     }
 )
 
