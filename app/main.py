@@ -33,6 +33,8 @@ from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.results import views as results_views
+from app.submissions import api as submissions_api
+from app.submissions import views as submissions_views
 from app.web import home
 from app.web.deps import csrf_protect
 from app.web.errors import install_error_handlers
@@ -79,6 +81,8 @@ def create_app() -> FastAPI:
         conflicts_views,
         evidence_api,
         evidence_views,
+        submissions_views,
+        submissions_api,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -78,6 +78,8 @@ class Cycle(Base):
     shortlisted_rank_first: Mapped[bool] = mapped_column(default=True)
     non_submitter_policy: Mapped[str] = mapped_column(String(30), default="tidak_informatif")
     tie_breaks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # SAQ workspace: the atasan PPID approves before the submission is final.
+    requires_atasan_approval: Mapped[bool] = mapped_column(default=False)
 
     @property
     def is_open(self) -> bool:

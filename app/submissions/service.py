@@ -1,0 +1,1076 @@
+"""Use-cases of a body's SAQ: the workspace loader, answers (optimistic lock), item evidence,
+team assignments, submit with the optional atasan approval, reopen, and what pages list.
+
+Every write goes through `_require_writable`: the actor may fill the indicator, the SAQ stage
+is open for the body (extensions count) and the submission is still a draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.models import RoleGrant, User
+from app.accounts.rules import Actor, Role
+from app.audit.service import record
+from app.bodies.models import Body
+from app.cycles.access import actor_id, organisation_of
+from app.cycles.models import Cycle, CycleCategory, CycleStatus, CycleTarget
+from app.cycles.schedule import category_of_body, require_stage_open
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from app.evidence import rules as evidence_rules
+from app.evidence import service as evidence
+from app.evidence.models import EvidenceFile, LinkCheck
+from app.evidence.rules import UploadPolicy
+from app.notifications.service import body_people, notify, notify_body
+from app.questionnaires.models import Indicator as IndicatorRow
+from app.questionnaires.models import Questionnaire
+from app.questionnaires.rules import IndicatorSpec, ItemSpec
+from app.questionnaires.service import BodyQuestionnaire, load_spec, questionnaire_for_body
+from app.submissions import rules
+from app.submissions.models import Answer, AnswerLink, Assignment, Submission, SubmissionStatus
+from app.submissions.receipt import ExportFile, ExportLink, ReceiptData, index_csv
+from app.web.format import fmt_datetime
+
+STATUS_LABELS = {
+    SubmissionStatus.DRAFT: "Draf",
+    SubmissionStatus.AWAITING_APPROVAL: "Menunggu persetujuan atasan PPID",
+    SubmissionStatus.SUBMITTED: "Terkirim",
+}
+
+
+class AnswerConflict(Conflict):
+    """Someone saved the item since the form was loaded; carries what they saved."""
+
+    def __init__(self, message: str, current: Answer | None, by_name: str) -> None:
+        super().__init__(message, field_errors={"version": "Jawaban sudah diubah orang lain."})
+        self.current = current
+        self.by_name = by_name
+
+
+# --- the workspace -------------------------------------------------------------------------
+
+
+@dataclass
+class Workspace:
+    """One body's SAQ in one cycle as the actor may see and change it."""
+
+    cycle: Cycle
+    body: Body
+    category: CycleCategory
+    bq: BodyQuestionnaire
+    submission: Submission | None
+    assignments: list[Assignment]
+    fillable: set[int]  # indicator ids the actor may fill
+    is_lead: bool  # PPID utama operators and the atasan PPID: assign, submit
+    is_atasan: bool
+    is_manager: bool  # the commission's sekretariat: read, reopen
+    unit_ids: list[int] = field(default_factory=list)  # the actor's PPID pelaksana units here
+    tz: str = "Asia/Jakarta"
+
+    @property
+    def status(self) -> str:
+        return self.submission.status if self.submission else SubmissionStatus.DRAFT
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == SubmissionStatus.DRAFT
+
+    @property
+    def indicators(self) -> tuple[IndicatorSpec, ...]:
+        return self.bq.spec.indicators
+
+    def find_item(self, item_id: int) -> tuple[IndicatorSpec, ItemSpec]:
+        for ind in self.indicators:
+            for it in ind.items:
+                if it.id == item_id:
+                    return ind, it
+        raise NotFound("Butir tidak ditemukan dalam kuesioner badan publik ini.")
+
+    def find_indicator(self, indicator_id: int) -> IndicatorSpec:
+        for ind in self.indicators:
+            if ind.id == indicator_id:
+                return ind
+        raise NotFound("Indikator tidak ditemukan dalam kuesioner badan publik ini.")
+
+    def assignment_views(self) -> list[rules.AssignmentView]:
+        return [
+            rules.AssignmentView(a.indicator_id, a.unit_id, a.user_id) for a in self.assignments
+        ]
+
+
+def _units_of(db: Session, body: Body) -> list[Body]:
+    return list(db.scalars(select(Body).where(Body.parent_id == body.id).order_by(Body.name)))
+
+
+def get_workspace(db: Session, actor: Actor, cycle_id: int, body_id: int) -> Workspace:
+    """Load a body's SAQ for its people (body, its PPID pelaksana units) or its sekretariat.
+
+    Anyone else — another body, another commission, other staff roles — gets NotFound.
+    """
+    cycle = db.get(Cycle, cycle_id)
+    body = db.get(Body, body_id)
+    if cycle is None or body is None or body.organisation_id != cycle.organisation_id:
+        raise NotFound("SAQ tidak ditemukan.")
+    is_manager = actor.organisation_id == cycle.organisation_id and (
+        actor.is_admin or actor.has(Role.SEKRETARIAT)
+    )
+    unit_ids = (
+        [u.id for u in _units_of(db, body) if actor.acts_for_body(u.id)] if actor.body_ids else []
+    )
+    is_member = actor.acts_for_body(body.id) or bool(unit_ids)
+    if not (is_manager or (is_member and cycle.status == CycleStatus.OPEN)):
+        raise NotFound("SAQ tidak ditemukan.")
+    category = category_of_body(db, cycle, body.id)
+    bq = questionnaire_for_body(db, cycle, body.id)
+    if category is None or bq is None:
+        raise NotFound(
+            "Badan publik ini bukan sasaran siklus tersebut atau kuesionernya belum ada."
+        )
+    submission = db.scalar(
+        select(Submission).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
+    )
+    assignments = list(
+        db.scalars(
+            select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.body_id == body.id)
+        )
+    )
+    views = [rules.AssignmentView(a.indicator_id, a.unit_id, a.user_id) for a in assignments]
+    ids = [ind.id for ind in bq.spec.indicators]
+    return Workspace(
+        cycle=cycle,
+        body=body,
+        category=category,
+        bq=bq,
+        submission=submission,
+        assignments=assignments,
+        fillable=rules.fillable_indicators(actor, body.id, ids, views),
+        is_lead=rules.is_lead(actor, body.id, views),
+        is_atasan=actor.acts_for_body(body.id, Role.ATASAN_PPID),
+        is_manager=is_manager,
+        unit_ids=unit_ids,
+        tz=organisation_of(db, cycle).timezone,
+    )
+
+
+def ensure_submission(db: Session, ws: Workspace) -> Submission:
+    """The body's submission for the cycle, created as a draft on the first write."""
+    if ws.submission is not None:
+        return ws.submission
+    sub = Submission(
+        organisation_id=ws.body.organisation_id,
+        cycle_id=ws.cycle.id,
+        body_id=ws.body.id,
+        status=SubmissionStatus.DRAFT,
+        created_at=utcnow(),
+    )
+    try:
+        with db.begin_nested():
+            db.add(sub)
+    except IntegrityError:  # a colleague's first answer created it a moment ago
+        found = db.scalar(
+            select(Submission).where(
+                Submission.cycle_id == ws.cycle.id, Submission.body_id == ws.body.id
+            )
+        )
+        assert found is not None
+        sub = found
+    ws.submission = sub
+    return sub
+
+
+def _require_writable(
+    db: Session, actor: Actor, ws: Workspace, indicator_id: int, now: datetime | None
+) -> Submission:
+    if indicator_id not in ws.fillable:
+        if ws.is_manager and not actor.body_ids:
+            raise Forbidden("Sekretariat hanya dapat melihat SAQ badan publik, tidak mengisinya.")
+        raise Forbidden(
+            "Indikator ini tidak ditugaskan kepada Anda. Hubungi PPID utama badan publik Anda."
+        )
+    require_stage_open(db, ws.cycle, "saq", body_id=ws.body.id, now=now)
+    sub = ensure_submission(db, ws)
+    if sub.status != SubmissionStatus.DRAFT:
+        raise InvalidTransition(
+            "SAQ sudah dikirim"
+            + (" dan menunggu persetujuan atasan PPID" if sub.status != "submitted" else "")
+            + "; jawaban dan data dukung terkunci."
+        )
+    return sub
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def answers_of(db: Session, ws: Workspace) -> dict[int, Answer]:
+    """Item id → the body's answer."""
+    if ws.submission is None:
+        return {}
+    return {
+        a.item_id: a
+        for a in db.scalars(select(Answer).where(Answer.submission_id == ws.submission.id))
+    }
+
+
+def _user_name(db: Session, user_id: int | None) -> str:
+    user = db.get(User, user_id) if user_id else None
+    return user.full_name if user else "seseorang"
+
+
+def _conflict(db: Session, ws: Workspace, spec: ItemSpec, current: Answer | None) -> AnswerConflict:
+    if current is None:
+        return AnswerConflict(
+            f"Butir {spec.code} berubah sejak halaman dimuat. Muat ulang lalu simpan lagi.",
+            None,
+            "",
+        )
+    name = _user_name(db, current.updated_by_id)
+    shown = current.text_value or current.declared or "(dikosongkan)"
+    return AnswerConflict(
+        f"Butir {spec.code} baru saja disimpan oleh {name} pada "
+        f"{fmt_datetime(current.updated_at, ws.tz)} dengan jawaban “{shown[:120]}”. "
+        "Jawaban Anda belum disimpan; periksa lalu simpan lagi bila tetap ingin mengubahnya.",
+        current,
+        name,
+    )
+
+
+def save_answer(
+    db: Session,
+    actor: Actor,
+    ws: Workspace,
+    item_id: int,
+    *,
+    value: str | None,
+    text: str = "",
+    version: int,
+    now: datetime | None = None,
+) -> Answer:
+    """Save one answer if nobody changed it since `version` (0 = not answered yet)."""
+    ind, spec = ws.find_item(item_id)
+    sub = _require_writable(db, actor, ws, ind.id, now)
+    try:
+        clean = rules.clean_answer(spec, ind.code, value, text)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), field_errors={"value": str(exc)}) from exc
+    current = db.scalar(
+        select(Answer).where(Answer.submission_id == sub.id, Answer.item_id == item_id)
+    )
+    before = _answer_snapshot(current) if current else None
+    if current is None:
+        if version != 0:
+            raise _conflict(db, ws, spec, None)
+        answer = Answer(
+            submission_id=sub.id,
+            cycle_id=ws.cycle.id,
+            body_id=ws.body.id,
+            item_id=item_id,
+            indicator_id=ind.id,
+        )
+        _apply(answer, clean, actor, now)
+        try:
+            with db.begin_nested():
+                db.add(answer)
+        except IntegrityError:
+            db.expire_all()
+            again = db.scalar(
+                select(Answer).where(Answer.submission_id == sub.id, Answer.item_id == item_id)
+            )
+            raise _conflict(db, ws, spec, again) from None
+    else:
+        if current.version != version:
+            raise _conflict(db, ws, spec, current)
+        answer = current
+        _apply(answer, clean, actor, now)
+        try:
+            with db.begin_nested():
+                db.flush()
+        except StaleDataError:
+            db.expire_all()
+            again = db.scalar(
+                select(Answer).where(Answer.submission_id == sub.id, Answer.item_id == item_id)
+            )
+            raise _conflict(db, ws, spec, again) from None
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.answer_saved",
+        object_type="answer",
+        object_id=answer.id,
+        before=before,
+        after=_answer_snapshot(answer),
+    )
+    return answer
+
+
+def _apply(answer: Answer, clean: rules.CleanAnswer, actor: Actor, now: datetime | None) -> None:
+    answer.declared = clean.declared
+    answer.text_value = clean.text_value
+    answer.declared_credit_scaled = clean.declared_credit_scaled
+    answer.updated_at = now or utcnow()
+    answer.updated_by_id = actor_id(actor)
+
+
+def _answer_snapshot(a: Answer) -> dict[str, Any]:
+    return {
+        "item_id": a.item_id,
+        "declared": a.declared,
+        "text": a.text_value[:500],
+        "version": a.version,
+    }
+
+
+# --- evidence per item ---------------------------------------------------------------------
+
+
+def _evidence_body_ids(db: Session, ws: Workspace) -> list[int]:
+    """The body and its PPID pelaksana units (units upload as themselves, for the body's items)."""
+    return [ws.body.id, *(u.id for u in _units_of(db, ws.body))]
+
+
+def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:
+    """Item id → the current files attached to it for this cycle."""
+    out: dict[int, list[EvidenceFile]] = {}
+    for ef in db.scalars(
+        select(EvidenceFile)
+        .where(
+            EvidenceFile.body_id.in_(_evidence_body_ids(db, ws)),
+            EvidenceFile.cycle_id == ws.cycle.id,
+            EvidenceFile.item_id.is_not(None),
+            EvidenceFile.superseded_by_id.is_(None),
+        )
+        .order_by(EvidenceFile.id)
+    ):
+        assert ef.item_id is not None
+        out.setdefault(ef.item_id, []).append(ef)
+    return out
+
+
+def item_links(db: Session, ws: Workspace) -> dict[int, list[AnswerLink]]:
+    """Item id → the links given for it."""
+    out: dict[int, list[AnswerLink]] = {}
+    for link in db.scalars(
+        select(AnswerLink)
+        .where(AnswerLink.cycle_id == ws.cycle.id, AnswerLink.body_id == ws.body.id)
+        .order_by(AnswerLink.id)
+    ):
+        out.setdefault(link.item_id, []).append(link)
+    return out
+
+
+def link_checks(db: Session, ws: Workspace) -> dict[str, LinkCheck]:
+    """URL → the newest check of that link for this cycle."""
+    return {lc.url: lc for lc in evidence.latest_link_checks(db, ws.body, cycle_id=ws.cycle.id)}
+
+
+def item_states(
+    ws: Workspace,
+    answers: dict[int, Answer],
+    files: dict[int, list[EvidenceFile]],
+    links: dict[int, list[AnswerLink]],
+) -> list[rules.ItemState]:
+    states = []
+    for ind in ws.indicators:
+        for it in ind.items:
+            a = answers.get(it.id)
+            states.append(
+                rules.ItemState(
+                    item_id=it.id,
+                    code=it.code,
+                    indicator_id=ind.id,
+                    evidence_kind=it.evidence_kind,
+                    declared=a.declared if a else None,
+                    credit_scaled=a.declared_credit_scaled if a else 0,
+                    files=len(files.get(it.id, [])),
+                    links=len(links.get(it.id, [])),
+                )
+            )
+    return states
+
+
+def kinds_for(spec: ItemSpec) -> tuple[str, ...]:
+    """The item's file types that can be recognised by content (PDF when none is)."""
+    aliases = {"jpeg": "jpg"}
+    kinds = tuple(
+        dict.fromkeys(
+            aliases.get(t, t) for t in spec.file_types if aliases.get(t, t) in evidence_rules.KINDS
+        )
+    )
+    return kinds or evidence_rules.PDF_ONLY
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """Where an item's upload goes: the body (or the uploader's unit) and the item's policy."""
+
+    body_id: int
+    policy: UploadPolicy
+
+
+def prepare_item_upload(
+    db: Session, actor: Actor, ws: Workspace, item_id: int, *, now: datetime | None = None
+) -> UploadTarget:
+    """Check an upload to an item may start (rights, stage, draft, file evidence, file count)."""
+    ind, spec = ws.find_item(item_id)
+    _require_writable(db, actor, ws, ind.id, now)
+    if not spec.needs_file:
+        raise ValidationFailed(
+            f"Butir {spec.code} tidak meminta berkas; gunakan tautan.",
+            field_errors={"file": "Tidak diterima."},
+        )
+    if len(item_files(db, ws).get(item_id, [])) >= spec.max_files:
+        raise ValidationFailed(
+            f"Butir {spec.code} sudah memiliki {spec.max_files} berkas (batas). "
+            "Lepaskan berkas lama terlebih dahulu.",
+            field_errors={"file": "Batas jumlah berkas."},
+        )
+    if evidence_rules.can_upload_for_body(actor, ws.body.id):
+        target = ws.body.id
+    elif ws.unit_ids:
+        target = ws.unit_ids[0]
+    else:
+        raise Forbidden("Anda tidak dapat menambah data dukung badan publik ini.")
+    return UploadTarget(target, evidence.item_policy(kinds_for(spec), spec.max_file_bytes))
+
+
+def detach_file(
+    db: Session,
+    actor: Actor,
+    ws: Workspace,
+    item_id: int,
+    file_id: int,
+    *,
+    now: datetime | None = None,
+) -> EvidenceFile:
+    """Take a file off an item before submit (it stays in the body's evidence library)."""
+    ind, _ = ws.find_item(item_id)
+    _require_writable(db, actor, ws, ind.id, now)
+    ef = next((f for f in item_files(db, ws).get(item_id, []) if f.id == file_id), None)
+    if ef is None:
+        raise NotFound("Berkas tidak ditemukan pada butir ini.")
+    ef.item_id = None
+    db.flush()
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.file_detached",
+        object_type="evidence_file",
+        object_id=ef.id,
+        before={"cycle_id": ws.cycle.id, "item_id": item_id},
+        after={"cycle_id": ws.cycle.id, "item_id": None},
+    )
+    return ef
+
+
+def add_link(
+    db: Session,
+    actor: Actor,
+    ws: Workspace,
+    item_id: int,
+    url: str,
+    *,
+    now: datetime | None = None,
+) -> AnswerLink:
+    """Give a link (http/https, public address) as evidence of an item and queue its check."""
+    ind, spec = ws.find_item(item_id)
+    _require_writable(db, actor, ws, ind.id, now)
+    if spec.evidence_kind not in ("link", "file_or_link"):
+        raise ValidationFailed(
+            f"Butir {spec.code} tidak meminta tautan; unggah berkas.",
+            field_errors={"url": "Tidak diterima."},
+        )
+    try:
+        (clean,) = evidence.clean_urls([url])
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, field_errors={"url": exc.message}) from exc
+    existing = item_links(db, ws).get(item_id, [])
+    if any(link.url == clean for link in existing):
+        raise ValidationFailed(
+            "Tautan ini sudah ada pada butir ini.", field_errors={"url": "Ganda."}
+        )
+    if len(existing) >= spec.max_files:
+        raise ValidationFailed(
+            f"Butir {spec.code} sudah memiliki {spec.max_files} tautan (batas).",
+            field_errors={"url": "Batas jumlah tautan."},
+        )
+    link = AnswerLink(
+        cycle_id=ws.cycle.id,
+        body_id=ws.body.id,
+        item_id=item_id,
+        url=clean,
+        added_by_id=actor_id(actor),
+        added_at=now or utcnow(),
+    )
+    db.add(link)
+    db.flush()
+    # A unit's operator is checked here; the checker then runs for the body as the system.
+    checker = actor if evidence_rules.can_upload_for_body(actor, ws.body.id) else None
+    evidence.request_link_check(
+        db, checker, ws.body, [clean], cycle_id=ws.cycle.id, item_id=item_id
+    )
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.link_added",
+        object_type="answer_link",
+        object_id=link.id,
+        after={"item_id": item_id, "url": clean},
+    )
+    return link
+
+
+def remove_link(
+    db: Session,
+    actor: Actor,
+    ws: Workspace,
+    item_id: int,
+    link_id: int,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Remove a link from an item before submit."""
+    ind, _ = ws.find_item(item_id)
+    _require_writable(db, actor, ws, ind.id, now)
+    link = db.get(AnswerLink, link_id)
+    if (
+        link is None
+        or link.body_id != ws.body.id
+        or link.cycle_id != ws.cycle.id
+        or (link.item_id != item_id)
+    ):
+        raise NotFound("Tautan tidak ditemukan pada butir ini.")
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.link_removed",
+        object_type="answer_link",
+        object_id=link.id,
+        before={"item_id": item_id, "url": link.url},
+    )
+    db.delete(link)
+    db.flush()
+
+
+# --- team work -----------------------------------------------------------------------------
+
+
+def assignable_people(db: Session, ws: Workspace) -> tuple[list[Body], list[User]]:
+    """The PPID pelaksana units and the operators of the body an indicator can be given to."""
+    units = [u for u in _units_of(db, ws.body) if u.is_active]
+    users = list(
+        db.scalars(
+            select(User)
+            .join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(
+                RoleGrant.body_id == ws.body.id,
+                RoleGrant.role == Role.OPERATOR,
+                RoleGrant.revoked_at.is_(None),
+                User.is_active,
+            )
+            .distinct()
+            .order_by(User.full_name)
+        )
+    )
+    return units, users
+
+
+def assign_indicator(
+    db: Session, actor: Actor, ws: Workspace, indicator_id: int, target: str
+) -> Assignment | None:
+    """Give an indicator to a unit (`unit:<id>`) or an operator (`user:<id>`); "" takes it back."""
+    if not ws.is_lead:
+        raise Forbidden("Hanya PPID utama atau atasan PPID yang dapat membagi tugas pengisian.")
+    ind = ws.find_indicator(indicator_id)
+    if not ws.is_draft:
+        raise InvalidTransition("SAQ sudah dikirim; pembagian tugas tidak dapat diubah.")
+    units, users = assignable_people(db, ws)
+    kind, _, raw = target.strip().partition(":")
+    unit_id = user_id = None
+    if kind == "unit" and raw.isdigit() and int(raw) in {u.id for u in units}:
+        unit_id = int(raw)
+    elif kind == "user" and raw.isdigit() and int(raw) in {u.id for u in users}:
+        user_id = int(raw)
+    elif target.strip():
+        raise ValidationFailed(
+            "Pilih unit PPID pelaksana atau operator badan publik ini.",
+            field_errors={"target": "Tidak valid."},
+        )
+    current = next((a for a in ws.assignments if a.indicator_id == indicator_id), None)
+    before = {"unit_id": current.unit_id, "user_id": current.user_id} if current else None
+    if unit_id is None and user_id is None:
+        if current is not None:
+            db.delete(current)
+            ws.assignments.remove(current)
+        result = None
+    else:
+        if current is None:
+            current = Assignment(cycle_id=ws.cycle.id, body_id=ws.body.id, indicator_id=ind.id)
+            db.add(current)
+            ws.assignments.append(current)
+        current.unit_id, current.user_id = unit_id, user_id
+        current.assigned_by_id = actor_id(actor)
+        current.assigned_at = utcnow()
+        result = current
+    db.flush()
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.indicator_assigned",
+        object_type="body",
+        object_id=ws.body.id,
+        before=before,
+        after={
+            "cycle_id": ws.cycle.id,
+            "indicator": ind.code,
+            "unit_id": unit_id,
+            "user_id": user_id,
+        },
+    )
+    link = f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq#ind-{ind.id}"
+    title = f"Tugas SAQ: indikator {ind.code} {ind.name} ({ws.body.name})"
+    if user_id is not None:
+        notify(
+            db,
+            [user_id],
+            kind="saq.assigned",
+            title=title,
+            link=link,
+            organisation_id=ws.body.organisation_id,
+        )
+    elif unit_id is not None:
+        notify_body(
+            db,
+            unit_id,
+            organisation_id=ws.body.organisation_id,
+            kind="saq.assigned",
+            title=title,
+            link=link,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class Task:
+    """An indicator given to the actor (or their unit) in an open cycle."""
+
+    cycle: Cycle
+    body: Body
+    indicator_code: str
+    indicator_name: str
+    indicator_id: int
+
+
+def my_tasks(db: Session, actor: Actor) -> list[Task]:
+    """The indicators given to the actor by name or to one of their units, in open cycles."""
+    mine = Assignment.user_id == actor.user_id
+    if actor.body_ids:
+        mine = mine | Assignment.unit_id.in_(actor.body_ids)
+    rows = db.execute(
+        select(Assignment, Cycle, Body, IndicatorRow)
+        .join(Cycle, Cycle.id == Assignment.cycle_id)
+        .join(Body, Body.id == Assignment.body_id)
+        .join(IndicatorRow, IndicatorRow.id == Assignment.indicator_id)
+        .where(mine, Cycle.status == CycleStatus.OPEN)
+        .order_by(Cycle.year.desc(), Body.name, IndicatorRow.position)
+    ).all()
+    return [Task(c, b, i.code, i.name, i.id) for _, c, b, i in rows]
+
+
+# --- submit, approve, return, reopen -------------------------------------------------------
+
+
+def build_manifest(db: Session, ws: Workspace) -> rules.Manifest:
+    """The body's SAQ as it stands, with its evidence, in canonical form."""
+    answers = answers_of(db, ws)
+    files = item_files(db, ws)
+    links = item_links(db, ws)
+    entries = []
+    for ind in ws.indicators:
+        for it in ind.items:
+            a = answers.get(it.id)
+            entries.append(
+                rules.ManifestEntry(
+                    item_code=it.code,
+                    declared=a.declared if a else None,
+                    text_value=a.text_value if a else "",
+                    files=tuple((f.blob_sha256, f.original_name) for f in files.get(it.id, [])),
+                    links=tuple(link.url for link in links.get(it.id, [])),
+                )
+            )
+    return rules.Manifest(ws.body.id, ws.cycle.id, tuple(entries))
+
+
+def check_completeness(db: Session, ws: Workspace) -> rules.Completeness:
+    states = item_states(ws, answers_of(db, ws), item_files(db, ws), item_links(db, ws))
+    return rules.completeness(states)
+
+
+def submit_saq(
+    db: Session,
+    actor: Actor,
+    ws: Workspace,
+    *,
+    confirmed: bool = True,
+    now: datetime | None = None,
+) -> Submission:
+    """Send the SAQ: final (with receipt) or, when the cycle asks, to the atasan PPID first.
+
+    `confirmed` is the sender's statement that they reviewed the completeness check.
+    """
+    if not ws.is_lead:
+        raise Forbidden("Hanya PPID utama atau atasan PPID yang dapat mengirim SAQ.")
+    require_stage_open(db, ws.cycle, "saq", body_id=ws.body.id, now=now)
+    sub = ensure_submission(db, ws)
+    if sub.status != SubmissionStatus.DRAFT:
+        raise InvalidTransition("SAQ ini sudah dikirim.")
+    if not confirmed:
+        raise ValidationFailed(
+            "Centang pernyataan bahwa jawaban sudah diperiksa sebelum mengirim.",
+            field_errors={"confirmed": "Wajib dicentang."},
+        )
+    now = now or utcnow()
+    sub.requested_at, sub.requested_by_id = now, actor_id(actor)
+    if ws.cycle.requires_atasan_approval and not ws.is_atasan:
+        sub.status = SubmissionStatus.AWAITING_APPROVAL
+        db.flush()
+        record(
+            db,
+            actor_user_id=actor_id(actor),
+            organisation_id=ws.body.organisation_id,
+            action="submission.approval_requested",
+            object_type="submission",
+            object_id=sub.id,
+            before={"status": SubmissionStatus.DRAFT},
+            after={"status": sub.status},
+        )
+        notify(
+            db,
+            body_people(db, ws.body.id, [Role.ATASAN_PPID]),
+            kind="saq.approval_requested",
+            title=f"SAQ {ws.body.name} menunggu persetujuan Anda",
+            link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
+            organisation_id=ws.body.organisation_id,
+        )
+        return sub
+    return _finalize(db, actor, ws, sub, now, approved=ws.is_atasan)
+
+
+def _finalize(
+    db: Session, actor: Actor, ws: Workspace, sub: Submission, now: datetime, *, approved: bool
+) -> Submission:
+    before = {"status": sub.status}
+    sub.status = SubmissionStatus.SUBMITTED
+    sub.submitted_at = now
+    sub.submitted_by_id = sub.requested_by_id or actor_id(actor)
+    if approved:
+        sub.approved_at, sub.approved_by_id = now, actor_id(actor)
+    sub.receipt_sha256 = build_manifest(db, ws).sha256
+    db.flush()
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.submitted",
+        object_type="submission",
+        object_id=sub.id,
+        before=before,
+        after={"status": sub.status, "receipt_sha256": sub.receipt_sha256},
+    )
+    notify_body(
+        db,
+        ws.body.id,
+        organisation_id=ws.body.organisation_id,
+        kind="saq.submitted",
+        title=f"SAQ {ws.body.name} terkirim; tanda terima tersedia",
+        link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
+    )
+    return sub
+
+
+def _require_atasan_awaiting(db: Session, ws: Workspace) -> Submission:
+    if not ws.is_atasan:
+        raise Forbidden("Hanya atasan PPID badan publik ini yang dapat menyetujui SAQ.")
+    sub = ws.submission
+    if sub is None or sub.status != SubmissionStatus.AWAITING_APPROVAL:
+        raise InvalidTransition("SAQ ini tidak sedang menunggu persetujuan.")
+    return sub
+
+
+def approve_submission(
+    db: Session, actor: Actor, ws: Workspace, *, now: datetime | None = None
+) -> Submission:
+    """The atasan PPID approves: the SAQ becomes final and the receipt is issued."""
+    sub = _require_atasan_awaiting(db, ws)
+    require_stage_open(db, ws.cycle, "saq", body_id=ws.body.id, now=now)
+    return _finalize(db, actor, ws, sub, now or utcnow(), approved=True)
+
+
+def return_submission(
+    db: Session, actor: Actor, ws: Workspace, note: str, *, now: datetime | None = None
+) -> Submission:
+    """The atasan PPID sends the SAQ back to the team with a note."""
+    sub = _require_atasan_awaiting(db, ws)
+    note = note.strip()
+    if not note:
+        raise ValidationFailed(
+            "Tulis catatan untuk tim: apa yang perlu diperbaiki.", field_errors={"note": "Wajib."}
+        )
+    sub.status = SubmissionStatus.DRAFT
+    sub.returned_at, sub.returned_by_id, sub.return_note = now or utcnow(), actor_id(actor), note
+    db.flush()
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.returned",
+        object_type="submission",
+        object_id=sub.id,
+        before={"status": SubmissionStatus.AWAITING_APPROVAL},
+        after={"status": sub.status, "note": note},
+    )
+    notify_body(
+        db,
+        ws.body.id,
+        organisation_id=ws.body.organisation_id,
+        kind="saq.returned",
+        title=f"SAQ {ws.body.name} dikembalikan atasan PPID",
+        body=note,
+        link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
+        exclude_user_id=actor_id(actor),
+    )
+    return sub
+
+
+def reopen_submission(
+    db: Session, actor: Actor, ws: Workspace, reason: str, *, now: datetime | None = None
+) -> Submission:
+    """The sekretariat reopens a sent SAQ (with a reason); the old receipt no longer holds."""
+    if not ws.is_manager:
+        raise Forbidden("Hanya sekretariat komisi yang dapat membuka kembali SAQ.")
+    sub = ws.submission
+    if sub is None or sub.status == SubmissionStatus.DRAFT:
+        raise InvalidTransition("SAQ ini masih draf; tidak ada yang perlu dibuka kembali.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Tulis alasan membuka kembali.", field_errors={"reason": "Wajib."})
+    before = {"status": sub.status, "receipt_sha256": sub.receipt_sha256}
+    sub.status = SubmissionStatus.DRAFT
+    sub.reopened_at, sub.reopen_reason = now or utcnow(), reason
+    sub.receipt_sha256 = ""
+    db.flush()
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=ws.body.organisation_id,
+        action="submission.reopened",
+        object_type="submission",
+        object_id=sub.id,
+        before=before,
+        after={"status": sub.status, "reason": reason},
+    )
+    notify_body(
+        db,
+        ws.body.id,
+        organisation_id=ws.body.organisation_id,
+        kind="saq.reopened",
+        title=f"SAQ {ws.body.name} dibuka kembali oleh sekretariat",
+        body=reason,
+        link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
+    )
+    return sub
+
+
+def set_requires_approval(db: Session, actor: Actor, cycle: Cycle, *, enabled: bool) -> None:
+    """Switch the atasan PPID approval step of a cycle (sekretariat)."""
+    from app.cycles.access import require_manager
+
+    require_manager(actor, cycle)
+    if cycle.requires_atasan_approval == enabled:
+        return
+    cycle.requires_atasan_approval = enabled
+    db.flush()
+    record(
+        db,
+        actor_user_id=actor_id(actor),
+        organisation_id=cycle.organisation_id,
+        action="cycle.approval_step_changed",
+        object_type="cycle",
+        object_id=cycle.id,
+        before={"requires_atasan_approval": not enabled},
+        after={"requires_atasan_approval": enabled},
+    )
+
+
+# --- lists for the sekretariat -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    body: Body
+    category_name: str
+    status: str
+    answered: int
+    total: int
+    submitted_at: datetime | None
+
+    @property
+    def percent(self) -> int:
+        return 100 * self.answered // self.total if self.total else 0
+
+
+@dataclass
+class SubmissionPage:
+    rows: list[SubmissionRow]
+    total: int
+    page: int
+    per_page: int
+    counts: dict[str, int]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def item_totals(db: Session, cycle: Cycle) -> dict[int, int]:
+    """Cycle category id → number of items its bodies answer."""
+    specs: dict[int, Any] = {}
+    out: dict[int, int] = {}
+    for cat in db.scalars(select(CycleCategory).where(CycleCategory.cycle_id == cycle.id)):
+        if cat.questionnaire_id is None:
+            out[cat.id] = 0
+            continue
+        if cat.questionnaire_id not in specs:
+            q = db.get(Questionnaire, cat.questionnaire_id)
+            assert q is not None
+            specs[cat.questionnaire_id] = load_spec(db, q)
+        out[cat.id] = len(specs[cat.questionnaire_id].for_category(cat.code).items)
+    return out
+
+
+def list_submissions(
+    db: Session, cycle: Cycle, *, status: str = "", page: int = 1, per_page: int = 50
+) -> SubmissionPage:
+    """The cycle's target bodies with their SAQ status and answered count (paged in the DB)."""
+    answered = (
+        select(Answer.submission_id, func.count(Answer.id).label("n"))
+        .where(Answer.cycle_id == cycle.id, Answer.declared.is_not(None))
+        .group_by(Answer.submission_id)
+        .subquery()
+    )
+    status_col = func.coalesce(Submission.status, SubmissionStatus.DRAFT)
+    base = (
+        select(
+            Body,
+            CycleCategory,
+            status_col.label("status"),
+            func.coalesce(answered.c.n, 0),
+            Submission.submitted_at,
+        )
+        .select_from(CycleTarget)
+        .join(Body, Body.id == CycleTarget.body_id)
+        .join(CycleCategory, CycleCategory.id == CycleTarget.cycle_category_id)
+        .outerjoin(
+            Submission,
+            (Submission.cycle_id == CycleTarget.cycle_id) & (Submission.body_id == Body.id),
+        )
+        .outerjoin(answered, answered.c.submission_id == Submission.id)
+        .where(CycleTarget.cycle_id == cycle.id)
+    )
+    every = base.subquery()
+    counts = {
+        str(s): int(n)
+        for s, n in db.execute(select(every.c.status, func.count()).group_by(every.c.status))
+    }
+    if status:
+        base = base.where(status_col == status)
+    total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
+    page = max(1, page)
+    totals = item_totals(db, cycle)
+    rows = [
+        SubmissionRow(body, cat.name, str(st), int(n), totals.get(cat.id, 0), at)
+        for body, cat, st, n, at in db.execute(
+            base.order_by(CycleCategory.sort_order, Body.name)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).all()
+    ]
+    return SubmissionPage(rows, total, page, per_page, counts)
+
+
+# --- receipt and export --------------------------------------------------------------------
+
+
+def require_body_or_manager(ws: Workspace, actor: Actor) -> None:
+    """Exports and receipts: the body's own people (not only a unit) and the sekretariat."""
+    if not (ws.is_manager or actor.acts_for_body(ws.body.id)):
+        raise Forbidden("Hanya badan publik ini dan sekretariat komisi yang dapat mengunduhnya.")
+
+
+def receipt_data(db: Session, actor: Actor, ws: Workspace) -> ReceiptData:
+    """What the receipt prints; refuses before submit and when the frozen data changed."""
+    require_body_or_manager(ws, actor)
+    sub = ws.submission
+    if sub is None or sub.status != SubmissionStatus.SUBMITTED or sub.submitted_at is None:
+        raise InvalidTransition("Tanda terima tersedia setelah SAQ terkirim.")
+    manifest = build_manifest(db, ws)
+    if manifest.sha256 != sub.receipt_sha256:
+        raise Conflict(
+            "Jawaban atau data dukung berbeda dari saat pengiriman; hubungi sekretariat komisi."
+        )
+    states = item_states(ws, answers_of(db, ws), item_files(db, ws), item_links(db, ws))
+    per, _ = rules.progress_by_indicator([i.id for i in ws.indicators], states)
+    return ReceiptData(
+        commission=organisation_of(db, ws.cycle).name,
+        body=ws.body.name,
+        category=ws.category.name,
+        cycle=ws.cycle.name,
+        submitted_at=sub.submitted_at,
+        submitted_by=_user_name(db, sub.submitted_by_id),
+        approved_by=_user_name(db, sub.approved_by_id) if sub.approved_by_id else "",
+        tz=ws.tz,
+        indicators=rules.counts_per_indicator([(i.id, i.code, i.name) for i in ws.indicators], per),
+        manifest=manifest,
+    )
+
+
+def export_plan(db: Session, actor: Actor, ws: Workspace) -> tuple[list[ExportFile], bytes]:
+    """The files of a body's evidence export and its CSV index (the ZIP is streamed later)."""
+    require_body_or_manager(ws, actor)
+    codes = {it.id: it.code for it in ws.bq.spec.items}
+    files = [
+        ExportFile(
+            rules.archive_name(codes.get(item_id, ""), ef.id, ef.original_name),
+            ef.blob_sha256,
+            ef.size,
+            codes.get(item_id, ""),
+            ef.original_name,
+        )
+        for item_id, efs in sorted(
+            item_files(db, ws).items(), key=lambda kv: rules.code_key(codes.get(kv[0], ""))
+        )
+        for ef in efs
+    ]
+    checks = link_checks(db, ws)
+    links = [
+        ExportLink(
+            codes.get(item_id, ""),
+            link.url,
+            checks[link.url].status if link.url in checks else "belum diperiksa",
+            checks[link.url].message if link.url in checks else "",
+        )
+        for item_id, ls in item_links(db, ws).items()
+        for link in ls
+    ]
+    return files, index_csv(files, links)
