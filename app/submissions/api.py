@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
+from app.errors import Forbidden
 from app.submissions import service
 from app.submissions.models import Answer
 from app.web.deps import get_db, org_actor
@@ -97,8 +98,10 @@ def workspace_member(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Actor:
-    """Admit only people who may see the body's SAQ, before the request body is validated."""
-    service.get_workspace(db, actor, cycle_id, body_id)
+    """Admit only people who may fill part of the body's SAQ, before the body is validated."""
+    ws = service.get_workspace(db, actor, cycle_id, body_id)
+    if not ws.fillable:
+        raise Forbidden("Anda tidak dapat mengisi SAQ badan publik ini.")
     return actor
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +22,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from app.certificates.layout import SANS, SANS_BOLD, register_fonts
-from app.evidence.storage import Storage, blob_key, get_storage
+from app.evidence.storage import BlobNotFound, Storage, blob_key, get_storage
 from app.imports.tabular import escape_formula
 from app.submissions import rules
 from app.web.format import fmt_datetime
+
+log = logging.getLogger("monev.submissions")
 
 
 @dataclass(frozen=True)
@@ -213,15 +216,31 @@ def stream_zip(
     """The ZIP, produced piece by piece: each blob is read from storage in chunks, never whole."""
     storage = storage or get_storage()
     pipe = _Pipe()
+    missing: list[ExportFile] = []
     with zipfile.ZipFile(pipe, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         zf.writestr("indeks.csv", index)
         yield pipe.drain()
         for f in files:
+            try:
+                chunks = iter(storage.iter_chunks(blob_key(f.sha256)))
+                first = next(chunks, b"")
+            except BlobNotFound:  # listed, but its bytes are gone: say so instead of failing
+                log.error("export: blob %s of %s missing from storage", f.sha256, f.arcname)
+                missing.append(f)
+                continue
             info = zipfile.ZipInfo(f.arcname, date_time=(1980, 1, 1, 0, 0, 0))
             with zf.open(info, "w", force_zip64=f.size > 2**31) as entry:
-                for chunk in storage.iter_chunks(blob_key(f.sha256)):
+                entry.write(first)
+                for chunk in chunks:
                     entry.write(chunk)
                     if sum(len(c) for c in pipe.chunks) >= 1 << 20:
                         yield pipe.drain()
             yield pipe.drain()
+        if missing:
+            zf.writestr(
+                "berkas-hilang.txt",
+                "Berkas berikut tercatat tetapi isinya tidak ditemukan di penyimpanan; "
+                "hubungi sekretariat komisi.\n"
+                + "".join(f"{f.arcname}\t{f.sha256}\n" for f in missing),
+            )
     yield pipe.drain()

@@ -591,7 +591,12 @@ def assign_indicator(
     """Give an indicator to a unit (`unit:<id>`) or an operator (`user:<id>`); "" takes it back."""
     if not ws.is_lead:
         raise Forbidden("Hanya PPID utama atau atasan PPID yang dapat membagi tugas pengisian.")
-    ind = ws.find_indicator(indicator_id)
+    try:
+        ind = ws.find_indicator(indicator_id)
+    except NotFound as exc:
+        raise ValidationFailed(
+            exc.message, field_errors={"indicator_id": "Pilih indikator."}
+        ) from exc
     if not ws.is_draft:
         raise InvalidTransition("SAQ sudah dikirim; pembagian tugas tidak dapat diubah.")
     units, users = assignable_people(db, ws)

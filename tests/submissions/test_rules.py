@@ -20,7 +20,11 @@ CHOICE = ItemSpec(
     text="Pemutakhiran",
     weight=2,
     answer_type="choice",
-    options=(Option("Bulanan", Decimal(1)), Option("Tahunan", Decimal("0.5")), Option("Tidak", Decimal(0))),
+    options=(
+        Option("Bulanan", Decimal(1)),
+        Option("Tahunan", Decimal("0.5")),
+        Option("Tidak", Decimal(0)),
+    ),
 )
 TEXT = ItemSpec(id=3, code="2.1", text="Kajian", weight=1, answer_type="text_and_evidence")
 
@@ -48,7 +52,9 @@ def test_answers_are_read_with_their_declared_credit(
     ("spec", "value", "text"),
     [(YES_NO, "mungkin", ""), (CHOICE, "Mingguan", ""), (TEXT, "", "x" * (rules.MAX_TEXT + 1))],
 )
-def test_impossible_answers_are_refused_in_plain_words(spec: ItemSpec, value: str, text: str) -> None:
+def test_impossible_answers_are_refused_in_plain_words(
+    spec: ItemSpec, value: str, text: str
+) -> None:
     with pytest.raises(ValueError, match=r"\w"):
         rules.clean_answer(spec, "1", value, text)
 
@@ -120,8 +126,12 @@ entries = st.lists(
         item_code=st.from_regex(r"[1-9](\.[1-9]){0,2}", fullmatch=True),
         declared=st.sampled_from([None, "Ya", "Tidak"]),
         text_value=st.text(max_size=5),
-        files=st.lists(st.tuples(st.sampled_from(["a" * 64, "b" * 64]), st.text(max_size=4)), max_size=3).map(tuple),
-        links=st.lists(st.sampled_from(["https://a.id/x", "https://b.id/y"]), max_size=2, unique=True).map(tuple),
+        files=st.lists(
+            st.tuples(st.sampled_from(["a" * 64, "b" * 64]), st.text(max_size=4)), max_size=3
+        ).map(tuple),
+        links=st.lists(
+            st.sampled_from(["https://a.id/x", "https://b.id/y"]), max_size=2, unique=True
+        ).map(tuple),
     ),
     max_size=6,
     unique_by=lambda e: e.item_code,
@@ -133,7 +143,13 @@ def test_the_manifest_hash_does_not_depend_on_order(items: list[ManifestEntry], 
     shuffled = list(items)
     rnd.shuffle(shuffled)
     reordered = [
-        ManifestEntry(e.item_code, e.declared, e.text_value, tuple(reversed(e.files)), tuple(reversed(e.links)))
+        ManifestEntry(
+            e.item_code,
+            e.declared,
+            e.text_value,
+            tuple(reversed(e.files)),
+            tuple(reversed(e.links)),
+        )
         for e in shuffled
     ]
     assert Manifest(1, 2, tuple(items)).sha256 == Manifest(1, 2, tuple(reordered)).sha256
@@ -144,7 +160,9 @@ def test_the_manifest_hash_changes_with_any_answer_or_file() -> None:
     changed = [
         Manifest(1, 2, (ManifestEntry("1.1", "Tidak", "", (("a" * 64, "SK.pdf"),)),)),
         Manifest(1, 2, (ManifestEntry("1.1", "Ya", "", (("b" * 64, "SK.pdf"),)),)),
-        Manifest(1, 2, (ManifestEntry("1.1", "Ya", "", (("a" * 64, "SK.pdf"),), ("https://x.id",)),)),
+        Manifest(
+            1, 2, (ManifestEntry("1.1", "Ya", "", (("a" * 64, "SK.pdf"),), ("https://x.id",)),)
+        ),
         Manifest(3, 2, base.entries),
     ]
     assert len({base.sha256, *(m.sha256 for m in changed)}) == 5

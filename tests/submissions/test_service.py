@@ -86,14 +86,18 @@ def test_an_item_of_another_category_cannot_be_answered(db: Session, w: World) -
     other_ws = w.ws("other_operator", w.other_body)
     only_theirs = next(it.id for it in other_ws.bq.spec.items if it.code == "2.1.2")
     with pytest.raises(NotFound):
-        service.save_answer(db, w.actor("operator"), w.ws("operator"), only_theirs, value="Ya", version=0)
+        service.save_answer(
+            db, w.actor("operator"), w.ws("operator"), only_theirs, value="Ya", version=0
+        )
 
 
 def test_assignees_fill_only_their_indicators_and_the_utama_fills_all(
     db: Session, w: World
 ) -> None:
     lead = w.ws("operator")
-    service.assign_indicator(db, w.actor("operator"), lead, w.indicator("1"), f"user:{w.users['colleague'].id}")
+    service.assign_indicator(
+        db, w.actor("operator"), lead, w.indicator("1"), f"user:{w.users['colleague'].id}"
+    )
     service.assign_indicator(db, w.actor("operator"), lead, w.indicator("2"), f"unit:{w.unit.id}")
     _save(w, "colleague", "1.2", "Ya", 0)
     with pytest.raises(Forbidden):
@@ -193,7 +197,11 @@ def test_submit_needs_the_confirmation_and_a_lead(db: Session, w: World) -> None
     with pytest.raises(ValidationFailed):
         service.submit_saq(db, w.actor("operator"), w.ws("operator"), confirmed=False)
     service.assign_indicator(
-        db, w.actor("operator"), w.ws("operator"), w.indicator("1"), f"user:{w.users['colleague'].id}"
+        db,
+        w.actor("operator"),
+        w.ws("operator"),
+        w.indicator("1"),
+        f"user:{w.users['colleague'].id}",
     )
     with pytest.raises(Forbidden):
         service.submit_saq(db, w.actor("colleague"), w.ws("colleague"))
@@ -244,11 +252,15 @@ def test_links_are_checked_and_bad_ones_refused(db: Session, w: World) -> None:
             service.add_link(db, w.actor("operator"), ws, w.item("2.1.1"), bad)
     with pytest.raises(ValidationFailed):  # 1.2 asks for a file, not a link
         service.add_link(db, w.actor("operator"), ws, w.item("1.2"), "https://contoh.go.id/sk.pdf")
-    link = service.add_link(db, w.actor("operator"), ws, w.item("2.1.1"), "https://contoh.go.id/profil")
+    link = service.add_link(
+        db, w.actor("operator"), ws, w.item("2.1.1"), "https://contoh.go.id/profil"
+    )
     job = db.scalars(select(Job).where(Job.kind == "evidence.check_links")).all()[-1]
     assert job.params["urls"] == [link.url] and job.params["item_id"] == w.item("2.1.1")
     with pytest.raises(ValidationFailed):
-        service.add_link(db, w.actor("operator"), ws, w.item("2.1.1"), "https://contoh.go.id/profil")
+        service.add_link(
+            db, w.actor("operator"), ws, w.item("2.1.1"), "https://contoh.go.id/profil"
+        )
     service.remove_link(db, w.actor("operator"), w.ws("operator"), w.item("2.1.1"), link.id)
     assert not service.item_links(db, w.ws("operator"))
 
@@ -264,7 +276,9 @@ def test_detaching_a_file_keeps_it_in_the_library(db: Session, w: World) -> None
 def test_an_upload_goes_to_the_body_or_the_units_own_evidence(db: Session, w: World) -> None:
     target = service.prepare_item_upload(db, w.actor("operator"), w.ws("operator"), w.item("1.2"))
     assert target.body_id == w.body.id and target.policy.allowed == ("pdf",)
-    service.assign_indicator(db, w.actor("operator"), w.ws("operator"), w.indicator("2"), f"unit:{w.unit.id}")
+    service.assign_indicator(
+        db, w.actor("operator"), w.ws("operator"), w.indicator("2"), f"unit:{w.unit.id}"
+    )
     unit_target = service.prepare_item_upload(
         db, w.actor("unit_operator"), w.ws("unit_operator"), w.item("2.1.3")
     )

@@ -38,7 +38,14 @@ def _answer(client: TestClient, w: World, code: str, value: str, version: int, *
     )
 
 
-def _upload(client: TestClient, w: World, code: str, data: bytes, name: str = "SK DIP.pdf", body_id: int | None = None):  # type: ignore[no-untyped-def]
+def _upload(
+    client: TestClient,
+    w: World,
+    code: str,
+    data: bytes,
+    name: str = "SK DIP.pdf",
+    body_id: int | None = None,
+):  # type: ignore[no-untyped-def]
     return client.post(
         f"{_base(w, body_id)}/butir/{w.item(code)}/berkas",
         files={"file": (name, data, "application/pdf")},
@@ -60,11 +67,15 @@ def test_the_workspace_shows_items_progress_guidance_and_the_dashboard(
     assert "<script>" not in html and "js/saq.js" in html
 
 
-def test_an_htmx_autosave_returns_the_item_fragment(client: TestClient, db: Session, w: World) -> None:
+def test_an_htmx_autosave_returns_the_item_fragment(
+    client: TestClient, db: Session, w: World
+) -> None:
     login(client, db, w.users["operator"])
     r = _answer(client, w, "1.2", "Ya", 0)
     assert r.status_code == 200
-    assert r.text.lstrip().startswith(f'<li class="border rounded p-2 mb-2 list-unstyled" id="item-{w.item("1.2")}"')
+    assert r.text.lstrip().startswith(
+        f'<li class="border rounded p-2 mb-2 list-unstyled" id="item-{w.item("1.2")}"'
+    )
     assert "Tersimpan." in r.text and 'name="version" value="1"' in r.text
     assert "Bukti belum ada" in r.text  # "Ya" without the SK file
     assert "<html" not in r.text
@@ -101,8 +112,12 @@ def test_without_javascript_a_save_redirects_back_to_the_item(
     assert r.status_code == 303 and r.headers["location"].endswith(f"#item-{w.item('1.2')}")
 
 
-@pytest.mark.parametrize(("who", "status"), [("outsider", 404), ("juri", 404), ("other_operator", 404)])
-def test_others_cannot_see_or_save(client: TestClient, db: Session, w: World, who: str, status: int) -> None:
+@pytest.mark.parametrize(
+    ("who", "status"), [("outsider", 404), ("juri", 404), ("other_operator", 404)]
+)
+def test_others_cannot_see_or_save(
+    client: TestClient, db: Session, w: World, who: str, status: int
+) -> None:
     login(client, db, w.users[who])
     assert client.get(_base(w)).status_code == status
     assert _answer(client, w, "1.2", "Ya", 0).status_code == status
@@ -217,7 +232,9 @@ def test_the_sekretariat_lists_opens_and_reopens(client: TestClient, db: Session
     assert client.post(f"{_base(w)}/buka-kembali", data=form(reason="")).status_code == 422
     r = client.post(f"{_base(w)}/buka-kembali", data=form(reason="Berkas salah unggah"))
     assert r.status_code == 303
-    r = client.post(f"/siklus/{w.cycle.id}/saq/pengaturan", data=form(requires_atasan_approval="ya"))
+    r = client.post(
+        f"/siklus/{w.cycle.id}/saq/pengaturan", data=form(requires_atasan_approval="ya")
+    )
     db.refresh(w.cycle)
     assert r.status_code == 303 and w.cycle.requires_atasan_approval
     login(client, db, w.users["operator"])
@@ -225,11 +242,15 @@ def test_the_sekretariat_lists_opens_and_reopens(client: TestClient, db: Session
     assert client.get(f"/siklus/{w.cycle.id}/saq").status_code == 404
 
 
-def test_the_evidence_export_is_a_zip_with_an_index(client: TestClient, db: Session, w: World) -> None:
+def test_the_evidence_export_is_a_zip_with_an_index(
+    client: TestClient, db: Session, w: World
+) -> None:
     login(client, db, w.users["operator"])
     data = pdfs.pdf()
     assert _upload(client, w, "1.2", data, name="SK DIP (final).pdf").status_code == 303
-    client.post(f"{_base(w)}/butir/{w.item('2.1.1')}/tautan", data=form(url="https://contoh.go.id/a"))
+    client.post(
+        f"{_base(w)}/butir/{w.item('2.1.1')}/tautan", data=form(url="https://contoh.go.id/a")
+    )
     login(client, db, w.users["sekretariat"])
     r = client.get(f"{_base(w)}/data-dukung.zip")
     assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
@@ -247,7 +268,10 @@ def test_the_evidence_export_is_a_zip_with_an_index(client: TestClient, db: Sess
 
 def test_a_unit_sees_its_task_and_fills_only_it(client: TestClient, db: Session, w: World) -> None:
     login(client, db, w.users["operator"])
-    r = client.post(f"{_base(w)}/tugas", data=form(indicator_id=str(w.indicator("2")), target=f"unit:{w.unit.id}"))
+    r = client.post(
+        f"{_base(w)}/tugas",
+        data=form(indicator_id=str(w.indicator("2")), target=f"unit:{w.unit.id}"),
+    )
     assert r.status_code == 303
     login(client, db, w.users["unit_operator"])
     r = client.get("/saq/tugas-saya")
@@ -257,12 +281,18 @@ def test_a_unit_sees_its_task_and_fills_only_it(client: TestClient, db: Session,
     assert _answer(client, w, "1.2", "Ya", 0).status_code == 403
 
 
-def test_the_api_reads_answers_and_saves_with_a_version(client: TestClient, db: Session, w: World) -> None:
+def test_the_api_reads_answers_and_saves_with_a_version(
+    client: TestClient, db: Session, w: World
+) -> None:
     login(client, db, w.users["operator"])
     api = f"/api/v1/cycles/{w.cycle.id}/bodies/{w.body.id}/answers"
     h = {"X-CSRF-Token": CSRF}
     r = client.put(f"{api}/{w.item('1.2')}", json={"value": "Ya", "version": 0}, headers=h)
-    assert r.status_code == 200 and r.json()["version"] == 1 and r.json()["status"] == "missing_evidence"
+    assert (
+        r.status_code == 200
+        and r.json()["version"] == 1
+        and r.json()["status"] == "missing_evidence"
+    )
     r = client.put(f"{api}/{w.item('1.2')}", json={"value": "Tidak", "version": 0}, headers=h)
     assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
     assert r.json()["current"]["declared"] == "Ya" and r.json()["current"]["version"] == 1
@@ -275,6 +305,8 @@ def test_the_api_reads_answers_and_saves_with_a_version(client: TestClient, db: 
 def test_the_api_authorises_before_it_validates(client: TestClient, db: Session, w: World) -> None:
     login(client, db, w.users["other_operator"])
     api = f"/api/v1/cycles/{w.cycle.id}/bodies/{w.body.id}/answers"
-    r = client.put(f"{api}/{w.item('1.2')}", json={"nonsense": True}, headers={"X-CSRF-Token": CSRF})
+    r = client.put(
+        f"{api}/{w.item('1.2')}", json={"nonsense": True}, headers={"X-CSRF-Token": CSRF}
+    )
     assert r.status_code == 404
     assert client.get(api).status_code == 404
