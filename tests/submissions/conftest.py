@@ -81,3 +81,7 @@ def build(factory: Factory, **cycle_kw: Any) -> World:
 @pytest.fixture
 def w(factory: Factory) -> World:
     return build(factory)
+
+
+# Both storage backends (S3 on moto's real server) for the evidence export.
+from tests.evidence.conftest import local_storage, moto_endpoint, s3_storage, storage  # noqa: E402,F401

@@ -310,3 +310,35 @@ def test_the_api_authorises_before_it_validates(client: TestClient, db: Session,
     )
     assert r.status_code == 404
     assert client.get(api).status_code == 404
+
+
+def test_an_item_refuses_a_file_over_its_own_limit(
+    client: TestClient, db: Session, w: World
+) -> None:
+    login(client, db, w.users["operator"])
+    assert _upload(client, w, "1.2", pdfs.pdf()).status_code == 303
+    r = _upload(client, w, "1.2", pdfs.pdf() + b"0" * (2 * 1024 * 1024 + 1))  # the item: 2 MB
+    assert r.status_code == 413 and "2" in r.text
+    assert len(db.scalars(select(EvidenceFile)).all()) == 1
+
+
+def test_an_export_names_a_file_whose_bytes_are_missing(
+    client: TestClient, db: Session, w: World
+) -> None:
+    from tests.submissions.test_service import _attach
+
+    _attach(db, w, "1.2", b"%PDF-1.4 tidak pernah disimpan")
+    login(client, db, w.users["operator"])
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"{_base(w)}/data-dukung.zip").content))
+    assert zf.namelist() == ["indeks.csv", "berkas-hilang.txt"]
+    assert "Bukti 1.2.pdf" in zf.read("berkas-hilang.txt").decode()
+
+
+def test_the_export_streams_from_either_storage_backend(
+    client: TestClient, db: Session, w: World, storage: object
+) -> None:
+    login(client, db, w.users["operator"])
+    data = pdfs.pdf(pages=2)
+    assert _upload(client, w, "1.2", data).status_code == 303
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"{_base(w)}/data-dukung.zip").content))
+    assert zf.read(zf.namelist()[1]) == data
