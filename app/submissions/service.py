@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.accounts.models import RoleGrant, User
+from app.accounts.models import User
 from app.accounts.rules import Actor, Role
 from app.audit.service import record
 from app.bodies.models import Body
 from app.cycles.access import actor_id, organisation_of
-from app.cycles.models import Cycle, CycleCategory, CycleStatus, CycleTarget
+from app.cycles.models import Cycle, CycleCategory, CycleStatus
 from app.cycles.schedule import category_of_body, require_stage_open
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -29,14 +29,10 @@ from app.evidence import rules as evidence_rules
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile, LinkCheck
 from app.evidence.rules import UploadPolicy
-from app.notifications.service import body_people, notify, notify_body
-from app.questionnaires.models import Indicator as IndicatorRow
-from app.questionnaires.models import Questionnaire
 from app.questionnaires.rules import IndicatorSpec, ItemSpec
-from app.questionnaires.service import BodyQuestionnaire, load_spec, questionnaire_for_body
+from app.questionnaires.service import BodyQuestionnaire, questionnaire_for_body
 from app.submissions import rules
 from app.submissions.models import Answer, AnswerLink, Assignment, Submission, SubmissionStatus
-from app.submissions.receipt import ExportFile, ExportLink, ReceiptData, index_csv
 from app.web.format import fmt_datetime
 
 STATUS_LABELS = {
@@ -106,7 +102,7 @@ class Workspace:
         ]
 
 
-def _units_of(db: Session, body: Body) -> list[Body]:
+def units_of(db: Session, body: Body) -> list[Body]:
     return list(db.scalars(select(Body).where(Body.parent_id == body.id).order_by(Body.name)))
 
 
@@ -123,7 +119,7 @@ def get_workspace(db: Session, actor: Actor, cycle_id: int, body_id: int) -> Wor
         actor.is_admin or actor.has(Role.SEKRETARIAT)
     )
     unit_ids = (
-        [u.id for u in _units_of(db, body) if actor.acts_for_body(u.id)] if actor.body_ids else []
+        [u.id for u in units_of(db, body) if actor.acts_for_body(u.id)] if actor.body_ids else []
     )
     is_member = actor.acts_for_body(body.id) or bool(unit_ids)
     if not (is_manager or (is_member and cycle.status == CycleStatus.OPEN)):
@@ -219,7 +215,7 @@ def answers_of(db: Session, ws: Workspace) -> dict[int, Answer]:
     }
 
 
-def _user_name(db: Session, user_id: int | None) -> str:
+def user_name(db: Session, user_id: int | None) -> str:
     user = db.get(User, user_id) if user_id else None
     return user.full_name if user else "seseorang"
 
@@ -231,7 +227,7 @@ def _conflict(db: Session, ws: Workspace, spec: ItemSpec, current: Answer | None
             None,
             "",
         )
-    name = _user_name(db, current.updated_by_id)
+    name = user_name(db, current.updated_by_id)
     shown = current.text_value or current.declared or "(dikosongkan)"
     return AnswerConflict(
         f"Butir {spec.code} baru saja disimpan oleh {name} pada "
@@ -333,7 +329,7 @@ def _answer_snapshot(a: Answer) -> dict[str, Any]:
 
 def _evidence_body_ids(db: Session, ws: Workspace) -> list[int]:
     """The body and its PPID pelaksana units (units upload as themselves, for the body's items)."""
-    return [ws.body.id, *(u.id for u in _units_of(db, ws.body))]
+    return [ws.body.id, *(u.id for u in units_of(db, ws.body))]
 
 
 def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:
@@ -562,138 +558,7 @@ def remove_link(
     db.flush()
 
 
-# --- team work -----------------------------------------------------------------------------
-
-
-def assignable_people(db: Session, ws: Workspace) -> tuple[list[Body], list[User]]:
-    """The PPID pelaksana units and the operators of the body an indicator can be given to."""
-    units = [u for u in _units_of(db, ws.body) if u.is_active]
-    users = list(
-        db.scalars(
-            select(User)
-            .join(RoleGrant, RoleGrant.user_id == User.id)
-            .where(
-                RoleGrant.body_id == ws.body.id,
-                RoleGrant.role == Role.OPERATOR,
-                RoleGrant.revoked_at.is_(None),
-                User.is_active,
-            )
-            .distinct()
-            .order_by(User.full_name)
-        )
-    )
-    return units, users
-
-
-def assign_indicator(
-    db: Session, actor: Actor, ws: Workspace, indicator_id: int, target: str
-) -> Assignment | None:
-    """Give an indicator to a unit (`unit:<id>`) or an operator (`user:<id>`); "" takes it back."""
-    if not ws.is_lead:
-        raise Forbidden("Hanya PPID utama atau atasan PPID yang dapat membagi tugas pengisian.")
-    try:
-        ind = ws.find_indicator(indicator_id)
-    except NotFound as exc:
-        raise ValidationFailed(
-            exc.message, field_errors={"indicator_id": "Pilih indikator."}
-        ) from exc
-    if not ws.is_draft:
-        raise InvalidTransition("SAQ sudah dikirim; pembagian tugas tidak dapat diubah.")
-    units, users = assignable_people(db, ws)
-    kind, _, raw = target.strip().partition(":")
-    unit_id = user_id = None
-    if kind == "unit" and raw.isdigit() and int(raw) in {u.id for u in units}:
-        unit_id = int(raw)
-    elif kind == "user" and raw.isdigit() and int(raw) in {u.id for u in users}:
-        user_id = int(raw)
-    elif target.strip():
-        raise ValidationFailed(
-            "Pilih unit PPID pelaksana atau operator badan publik ini.",
-            field_errors={"target": "Tidak valid."},
-        )
-    current = next((a for a in ws.assignments if a.indicator_id == indicator_id), None)
-    before = {"unit_id": current.unit_id, "user_id": current.user_id} if current else None
-    if unit_id is None and user_id is None:
-        if current is not None:
-            db.delete(current)
-            ws.assignments.remove(current)
-        result = None
-    else:
-        if current is None:
-            current = Assignment(cycle_id=ws.cycle.id, body_id=ws.body.id, indicator_id=ind.id)
-            db.add(current)
-            ws.assignments.append(current)
-        current.unit_id, current.user_id = unit_id, user_id
-        current.assigned_by_id = actor_id(actor)
-        current.assigned_at = utcnow()
-        result = current
-    db.flush()
-    record(
-        db,
-        actor_user_id=actor_id(actor),
-        organisation_id=ws.body.organisation_id,
-        action="submission.indicator_assigned",
-        object_type="body",
-        object_id=ws.body.id,
-        before=before,
-        after={
-            "cycle_id": ws.cycle.id,
-            "indicator": ind.code,
-            "unit_id": unit_id,
-            "user_id": user_id,
-        },
-    )
-    link = f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq#ind-{ind.id}"
-    title = f"Tugas SAQ: indikator {ind.code} {ind.name} ({ws.body.name})"
-    if user_id is not None:
-        notify(
-            db,
-            [user_id],
-            kind="saq.assigned",
-            title=title,
-            link=link,
-            organisation_id=ws.body.organisation_id,
-        )
-    elif unit_id is not None:
-        notify_body(
-            db,
-            unit_id,
-            organisation_id=ws.body.organisation_id,
-            kind="saq.assigned",
-            title=title,
-            link=link,
-        )
-    return result
-
-
-@dataclass(frozen=True)
-class Task:
-    """An indicator given to the actor (or their unit) in an open cycle."""
-
-    cycle: Cycle
-    body: Body
-    indicator_code: str
-    indicator_name: str
-    indicator_id: int
-
-
-def my_tasks(db: Session, actor: Actor) -> list[Task]:
-    """The indicators given to the actor by name or to one of their units, in open cycles."""
-    mine = Assignment.user_id == actor.user_id
-    if actor.body_ids:
-        mine = mine | Assignment.unit_id.in_(actor.body_ids)
-    rows = db.execute(
-        select(Assignment, Cycle, Body, IndicatorRow)
-        .join(Cycle, Cycle.id == Assignment.cycle_id)
-        .join(Body, Body.id == Assignment.body_id)
-        .join(IndicatorRow, IndicatorRow.id == Assignment.indicator_id)
-        .where(mine, Cycle.status == CycleStatus.OPEN)
-        .order_by(Cycle.year.desc(), Body.name, IndicatorRow.position)
-    ).all()
-    return [Task(c, b, i.code, i.name, i.id) for _, c, b, i in rows]
-
-
-# --- submit, approve, return, reopen -------------------------------------------------------
+# --- manifest and completeness ------------------------------------------------------------
 
 
 def build_manifest(db: Session, ws: Workspace) -> rules.Manifest:
@@ -720,362 +585,3 @@ def build_manifest(db: Session, ws: Workspace) -> rules.Manifest:
 def check_completeness(db: Session, ws: Workspace) -> rules.Completeness:
     states = item_states(ws, answers_of(db, ws), item_files(db, ws), item_links(db, ws))
     return rules.completeness(states)
-
-
-def submit_saq(
-    db: Session,
-    actor: Actor,
-    ws: Workspace,
-    *,
-    confirmed: bool = True,
-    now: datetime | None = None,
-) -> Submission:
-    """Send the SAQ: final (with receipt) or, when the cycle asks, to the atasan PPID first.
-
-    `confirmed` is the sender's statement that they reviewed the completeness check.
-    """
-    if not ws.is_lead:
-        raise Forbidden("Hanya PPID utama atau atasan PPID yang dapat mengirim SAQ.")
-    require_stage_open(db, ws.cycle, "saq", body_id=ws.body.id, now=now)
-    sub = ensure_submission(db, ws)
-    if sub.status != SubmissionStatus.DRAFT:
-        raise InvalidTransition("SAQ ini sudah dikirim.")
-    if not confirmed:
-        raise ValidationFailed(
-            "Centang pernyataan bahwa jawaban sudah diperiksa sebelum mengirim.",
-            field_errors={"confirmed": "Wajib dicentang."},
-        )
-    now = now or utcnow()
-    sub.requested_at, sub.requested_by_id = now, actor_id(actor)
-    if ws.cycle.requires_atasan_approval and not ws.is_atasan:
-        sub.status = SubmissionStatus.AWAITING_APPROVAL
-        db.flush()
-        record(
-            db,
-            actor_user_id=actor_id(actor),
-            organisation_id=ws.body.organisation_id,
-            action="submission.approval_requested",
-            object_type="submission",
-            object_id=sub.id,
-            before={"status": SubmissionStatus.DRAFT},
-            after={"status": sub.status},
-        )
-        notify(
-            db,
-            body_people(db, ws.body.id, [Role.ATASAN_PPID]),
-            kind="saq.approval_requested",
-            title=f"SAQ {ws.body.name} menunggu persetujuan Anda",
-            link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
-            organisation_id=ws.body.organisation_id,
-        )
-        return sub
-    return _finalize(db, actor, ws, sub, now, approved=ws.is_atasan)
-
-
-def _finalize(
-    db: Session, actor: Actor, ws: Workspace, sub: Submission, now: datetime, *, approved: bool
-) -> Submission:
-    before = {"status": sub.status}
-    sub.status = SubmissionStatus.SUBMITTED
-    sub.submitted_at = now
-    sub.submitted_by_id = sub.requested_by_id or actor_id(actor)
-    if approved:
-        sub.approved_at, sub.approved_by_id = now, actor_id(actor)
-    sub.receipt_sha256 = build_manifest(db, ws).sha256
-    db.flush()
-    record(
-        db,
-        actor_user_id=actor_id(actor),
-        organisation_id=ws.body.organisation_id,
-        action="submission.submitted",
-        object_type="submission",
-        object_id=sub.id,
-        before=before,
-        after={"status": sub.status, "receipt_sha256": sub.receipt_sha256},
-    )
-    notify_body(
-        db,
-        ws.body.id,
-        organisation_id=ws.body.organisation_id,
-        kind="saq.submitted",
-        title=f"SAQ {ws.body.name} terkirim; tanda terima tersedia",
-        link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
-    )
-    return sub
-
-
-def _require_atasan_awaiting(db: Session, ws: Workspace) -> Submission:
-    if not ws.is_atasan:
-        raise Forbidden("Hanya atasan PPID badan publik ini yang dapat menyetujui SAQ.")
-    sub = ws.submission
-    if sub is None or sub.status != SubmissionStatus.AWAITING_APPROVAL:
-        raise InvalidTransition("SAQ ini tidak sedang menunggu persetujuan.")
-    return sub
-
-
-def approve_submission(
-    db: Session, actor: Actor, ws: Workspace, *, now: datetime | None = None
-) -> Submission:
-    """The atasan PPID approves: the SAQ becomes final and the receipt is issued."""
-    sub = _require_atasan_awaiting(db, ws)
-    require_stage_open(db, ws.cycle, "saq", body_id=ws.body.id, now=now)
-    return _finalize(db, actor, ws, sub, now or utcnow(), approved=True)
-
-
-def return_submission(
-    db: Session, actor: Actor, ws: Workspace, note: str, *, now: datetime | None = None
-) -> Submission:
-    """The atasan PPID sends the SAQ back to the team with a note."""
-    sub = _require_atasan_awaiting(db, ws)
-    note = note.strip()
-    if not note:
-        raise ValidationFailed(
-            "Tulis catatan untuk tim: apa yang perlu diperbaiki.", field_errors={"note": "Wajib."}
-        )
-    sub.status = SubmissionStatus.DRAFT
-    sub.returned_at, sub.returned_by_id, sub.return_note = now or utcnow(), actor_id(actor), note
-    db.flush()
-    record(
-        db,
-        actor_user_id=actor_id(actor),
-        organisation_id=ws.body.organisation_id,
-        action="submission.returned",
-        object_type="submission",
-        object_id=sub.id,
-        before={"status": SubmissionStatus.AWAITING_APPROVAL},
-        after={"status": sub.status, "note": note},
-    )
-    notify_body(
-        db,
-        ws.body.id,
-        organisation_id=ws.body.organisation_id,
-        kind="saq.returned",
-        title=f"SAQ {ws.body.name} dikembalikan atasan PPID",
-        body=note,
-        link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
-        exclude_user_id=actor_id(actor),
-    )
-    return sub
-
-
-def reopen_submission(
-    db: Session, actor: Actor, ws: Workspace, reason: str, *, now: datetime | None = None
-) -> Submission:
-    """The sekretariat reopens a sent SAQ (with a reason); the old receipt no longer holds."""
-    if not ws.is_manager:
-        raise Forbidden("Hanya sekretariat komisi yang dapat membuka kembali SAQ.")
-    sub = ws.submission
-    if sub is None or sub.status == SubmissionStatus.DRAFT:
-        raise InvalidTransition("SAQ ini masih draf; tidak ada yang perlu dibuka kembali.")
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed("Tulis alasan membuka kembali.", field_errors={"reason": "Wajib."})
-    before = {"status": sub.status, "receipt_sha256": sub.receipt_sha256}
-    sub.status = SubmissionStatus.DRAFT
-    sub.reopened_at, sub.reopen_reason = now or utcnow(), reason
-    sub.receipt_sha256 = ""
-    db.flush()
-    record(
-        db,
-        actor_user_id=actor_id(actor),
-        organisation_id=ws.body.organisation_id,
-        action="submission.reopened",
-        object_type="submission",
-        object_id=sub.id,
-        before=before,
-        after={"status": sub.status, "reason": reason},
-    )
-    notify_body(
-        db,
-        ws.body.id,
-        organisation_id=ws.body.organisation_id,
-        kind="saq.reopened",
-        title=f"SAQ {ws.body.name} dibuka kembali oleh sekretariat",
-        body=reason,
-        link=f"/siklus/{ws.cycle.id}/badan/{ws.body.id}/saq",
-    )
-    return sub
-
-
-def set_requires_approval(db: Session, actor: Actor, cycle: Cycle, *, enabled: bool) -> None:
-    """Switch the atasan PPID approval step of a cycle (sekretariat)."""
-    from app.cycles.access import require_manager
-
-    require_manager(actor, cycle)
-    if cycle.requires_atasan_approval == enabled:
-        return
-    cycle.requires_atasan_approval = enabled
-    db.flush()
-    record(
-        db,
-        actor_user_id=actor_id(actor),
-        organisation_id=cycle.organisation_id,
-        action="cycle.approval_step_changed",
-        object_type="cycle",
-        object_id=cycle.id,
-        before={"requires_atasan_approval": not enabled},
-        after={"requires_atasan_approval": enabled},
-    )
-
-
-# --- lists for the sekretariat -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SubmissionRow:
-    body: Body
-    category_name: str
-    status: str
-    answered: int
-    total: int
-    submitted_at: datetime | None
-
-    @property
-    def percent(self) -> int:
-        return 100 * self.answered // self.total if self.total else 0
-
-
-@dataclass
-class SubmissionPage:
-    rows: list[SubmissionRow]
-    total: int
-    page: int
-    per_page: int
-    counts: dict[str, int]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def item_totals(db: Session, cycle: Cycle) -> dict[int, int]:
-    """Cycle category id → number of items its bodies answer."""
-    specs: dict[int, Any] = {}
-    out: dict[int, int] = {}
-    for cat in db.scalars(select(CycleCategory).where(CycleCategory.cycle_id == cycle.id)):
-        if cat.questionnaire_id is None:
-            out[cat.id] = 0
-            continue
-        if cat.questionnaire_id not in specs:
-            q = db.get(Questionnaire, cat.questionnaire_id)
-            assert q is not None
-            specs[cat.questionnaire_id] = load_spec(db, q)
-        out[cat.id] = len(specs[cat.questionnaire_id].for_category(cat.code).items)
-    return out
-
-
-def list_submissions(
-    db: Session, cycle: Cycle, *, status: str = "", page: int = 1, per_page: int = 50
-) -> SubmissionPage:
-    """The cycle's target bodies with their SAQ status and answered count (paged in the DB)."""
-    answered = (
-        select(Answer.submission_id, func.count(Answer.id).label("n"))
-        .where(Answer.cycle_id == cycle.id, Answer.declared.is_not(None))
-        .group_by(Answer.submission_id)
-        .subquery()
-    )
-    status_col = func.coalesce(Submission.status, SubmissionStatus.DRAFT)
-    base = (
-        select(
-            Body,
-            CycleCategory,
-            status_col.label("status"),
-            func.coalesce(answered.c.n, 0),
-            Submission.submitted_at,
-        )
-        .select_from(CycleTarget)
-        .join(Body, Body.id == CycleTarget.body_id)
-        .join(CycleCategory, CycleCategory.id == CycleTarget.cycle_category_id)
-        .outerjoin(
-            Submission,
-            (Submission.cycle_id == CycleTarget.cycle_id) & (Submission.body_id == Body.id),
-        )
-        .outerjoin(answered, answered.c.submission_id == Submission.id)
-        .where(CycleTarget.cycle_id == cycle.id)
-    )
-    every = base.subquery()
-    counts = {
-        str(s): int(n)
-        for s, n in db.execute(select(every.c.status, func.count()).group_by(every.c.status))
-    }
-    if status:
-        base = base.where(status_col == status)
-    total = db.scalar(select(func.count()).select_from(base.subquery())) or 0
-    page = max(1, page)
-    totals = item_totals(db, cycle)
-    rows = [
-        SubmissionRow(body, cat.name, str(st), int(n), totals.get(cat.id, 0), at)
-        for body, cat, st, n, at in db.execute(
-            base.order_by(CycleCategory.sort_order, Body.name)
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        ).all()
-    ]
-    return SubmissionPage(rows, total, page, per_page, counts)
-
-
-# --- receipt and export --------------------------------------------------------------------
-
-
-def require_body_or_manager(ws: Workspace, actor: Actor) -> None:
-    """Exports and receipts: the body's own people (not only a unit) and the sekretariat."""
-    if not (ws.is_manager or actor.acts_for_body(ws.body.id)):
-        raise Forbidden("Hanya badan publik ini dan sekretariat komisi yang dapat mengunduhnya.")
-
-
-def receipt_data(db: Session, actor: Actor, ws: Workspace) -> ReceiptData:
-    """What the receipt prints; refuses before submit and when the frozen data changed."""
-    require_body_or_manager(ws, actor)
-    sub = ws.submission
-    if sub is None or sub.status != SubmissionStatus.SUBMITTED or sub.submitted_at is None:
-        raise InvalidTransition("Tanda terima tersedia setelah SAQ terkirim.")
-    manifest = build_manifest(db, ws)
-    if manifest.sha256 != sub.receipt_sha256:
-        raise Conflict(
-            "Jawaban atau data dukung berbeda dari saat pengiriman; hubungi sekretariat komisi."
-        )
-    states = item_states(ws, answers_of(db, ws), item_files(db, ws), item_links(db, ws))
-    per, _ = rules.progress_by_indicator([i.id for i in ws.indicators], states)
-    return ReceiptData(
-        commission=organisation_of(db, ws.cycle).name,
-        body=ws.body.name,
-        category=ws.category.name,
-        cycle=ws.cycle.name,
-        submitted_at=sub.submitted_at,
-        submitted_by=_user_name(db, sub.submitted_by_id),
-        approved_by=_user_name(db, sub.approved_by_id) if sub.approved_by_id else "",
-        tz=ws.tz,
-        indicators=rules.counts_per_indicator([(i.id, i.code, i.name) for i in ws.indicators], per),
-        manifest=manifest,
-    )
-
-
-def export_plan(db: Session, actor: Actor, ws: Workspace) -> tuple[list[ExportFile], bytes]:
-    """The files of a body's evidence export and its CSV index (the ZIP is streamed later)."""
-    require_body_or_manager(ws, actor)
-    codes = {it.id: it.code for it in ws.bq.spec.items}
-    files = [
-        ExportFile(
-            rules.archive_name(codes.get(item_id, ""), ef.id, ef.original_name),
-            ef.blob_sha256,
-            ef.size,
-            codes.get(item_id, ""),
-            ef.original_name,
-        )
-        for item_id, efs in sorted(
-            item_files(db, ws).items(), key=lambda kv: rules.code_key(codes.get(kv[0], ""))
-        )
-        for ef in efs
-    ]
-    checks = link_checks(db, ws)
-    links = [
-        ExportLink(
-            codes.get(item_id, ""),
-            link.url,
-            checks[link.url].status if link.url in checks else "belum diperiksa",
-            checks[link.url].message if link.url in checks else "",
-        )
-        for item_id, ls in item_links(db, ws).items()
-        for link in ls
-    ]
-    return files, index_csv(files, links)

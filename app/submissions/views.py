@@ -26,7 +26,7 @@ from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile, LinkCheck
 from app.notifications.service import list_notifications
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS, IndicatorSpec, ItemSpec
-from app.submissions import receipt, rules, service
+from app.submissions import receipt, reports, rules, service, workflow
 from app.submissions.models import Answer, AnswerLink, SubmissionStatus
 from app.web.deps import get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
@@ -124,7 +124,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
     per, overall = rules.progress_by_indicator(
         [i.id for i in ws.indicators], [v.state for v in views]
     )
-    units, users = service.assignable_people(db, ws)
+    units, users = workflow.assignable_people(db, ws)
     return {
         "ws": ws,
         "labels": LABELS,
@@ -365,7 +365,7 @@ def assign(
 ) -> Response:
     ws = _ws(db, actor, cycle_id, body_id)
     try:
-        service.assign_indicator(db, actor, ws, indicator_id, target)
+        workflow.assign_indicator(db, actor, ws, indicator_id, target)
     except RECOVERABLE as exc:
         return _page_error(request, db, actor, ws, exc)
     return redirect(_url(ws, "#tim"), "Pembagian tugas disimpan.")
@@ -404,7 +404,7 @@ def submit(
 ) -> Response:
     ws = _ws(db, actor, cycle_id, body_id)
     try:
-        sub = service.submit_saq(db, actor, ws, confirmed=confirmed == "ya")
+        sub = workflow.submit_saq(db, actor, ws, confirmed=confirmed == "ya")
     except RECOVERABLE as exc:
         db.rollback()
         ws = _ws(db, actor, cycle_id, body_id)
@@ -424,7 +424,7 @@ def approve(
 ) -> Response:
     ws = _ws(db, actor, cycle_id, body_id)
     try:
-        service.approve_submission(db, actor, ws)
+        workflow.approve_submission(db, actor, ws)
     except RECOVERABLE as exc:
         return _page_error(request, db, actor, ws, exc)
     return redirect(_url(ws), "SAQ disetujui dan terkirim. Tanda terima tersedia.")
@@ -441,7 +441,7 @@ def return_to_team(
 ) -> Response:
     ws = _ws(db, actor, cycle_id, body_id)
     try:
-        service.return_submission(db, actor, ws, note)
+        workflow.return_submission(db, actor, ws, note)
     except RECOVERABLE as exc:
         return _page_error(request, db, actor, ws, exc)
     return redirect(_url(ws), "SAQ dikembalikan ke tim dengan catatan Anda.")
@@ -458,7 +458,7 @@ def reopen(
 ) -> Response:
     ws = _ws(db, actor, cycle_id, body_id)
     try:
-        service.reopen_submission(db, actor, ws, reason)
+        workflow.reopen_submission(db, actor, ws, reason)
     except RECOVERABLE as exc:
         return _page_error(request, db, actor, ws, exc)
     return redirect(_url(ws), "SAQ dibuka kembali; badan publik dapat mengubahnya lagi.")
@@ -472,7 +472,7 @@ def receipt_pdf(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     ws = _ws(db, actor, cycle_id, body_id)
-    pdf = receipt.render_receipt(service.receipt_data(db, actor, ws))
+    pdf = receipt.render_receipt(reports.receipt_data(db, actor, ws))
     return Response(
         pdf,
         media_type="application/pdf",
@@ -494,7 +494,7 @@ def export_zip(
 ) -> Response:
     """All of a body's evidence for the cycle as one ZIP with an index, streamed."""
     ws = _ws(db, actor, cycle_id, body_id)
-    files, index = service.export_plan(db, actor, ws)
+    files, index = reports.export_plan(db, actor, ws)
     return StreamingResponse(
         receipt.stream_zip(files, index),
         media_type="application/zip",
@@ -517,7 +517,7 @@ def my_tasks(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    return render(request, "submissions/tasks.html", {"tasks": service.my_tasks(db, actor)})
+    return render(request, "submissions/tasks.html", {"tasks": workflow.my_tasks(db, actor)})
 
 
 @router.get("/siklus/{cycle_id}/saq", name="submissions.list")
@@ -540,7 +540,7 @@ def _list_context(db: Session, cycle: Any, status: str, page: int) -> dict[str, 
         "cycle": cycle,
         "labels": LABELS,
         "status": status,
-        "result": service.list_submissions(db, cycle, status=status, page=page),
+        "result": reports.list_submissions(db, cycle, status=status, page=page),
     }
 
 
@@ -553,7 +553,7 @@ def submissions_settings(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     cycle = get_cycle_for_staff(db, actor, cycle_id)
-    service.set_requires_approval(db, actor, cycle, enabled=requires_atasan_approval == "ya")
+    workflow.set_requires_approval(db, actor, cycle, enabled=requires_atasan_approval == "ya")
     return redirect(
         f"/siklus/{cycle.id}/saq",
         "Persetujuan atasan PPID "

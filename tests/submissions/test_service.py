@@ -14,11 +14,18 @@ from app.audit.models import AuditEvent
 from app.cycles import schedule
 from app.cycles.access import system_actor
 from app.db import utcnow
-from app.errors import DeadlinePassed, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from app.errors import (
+    Conflict,
+    DeadlinePassed,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
 from app.evidence.models import EvidenceBlob, EvidenceFile
 from app.jobs.models import Job
 from app.notifications.models import Notification
-from app.submissions import service
+from app.submissions import reports, service, workflow
 from app.submissions.models import Answer, SubmissionStatus
 from tests.submissions.conftest import World
 
@@ -95,10 +102,10 @@ def test_assignees_fill_only_their_indicators_and_the_utama_fills_all(
     db: Session, w: World
 ) -> None:
     lead = w.ws("operator")
-    service.assign_indicator(
+    workflow.assign_indicator(
         db, w.actor("operator"), lead, w.indicator("1"), f"user:{w.users['colleague'].id}"
     )
-    service.assign_indicator(db, w.actor("operator"), lead, w.indicator("2"), f"unit:{w.unit.id}")
+    workflow.assign_indicator(db, w.actor("operator"), lead, w.indicator("2"), f"unit:{w.unit.id}")
     _save(w, "colleague", "1.2", "Ya", 0)
     with pytest.raises(Forbidden):
         _save(w, "colleague", "2.1.1", "Ya", 0)
@@ -107,8 +114,8 @@ def test_assignees_fill_only_their_indicators_and_the_utama_fills_all(
         _save(w, "unit_operator", "1.1", "Bulanan", 0)
     _save(w, "operator", "1.1", "Bulanan", 0)  # the PPID utama fills anything
     with pytest.raises(Forbidden):
-        service.assign_indicator(db, w.actor("colleague"), w.ws("colleague"), w.indicator("2"), "")
-    tasks = service.my_tasks(db, w.actor("unit_operator"))
+        workflow.assign_indicator(db, w.actor("colleague"), w.ws("colleague"), w.indicator("2"), "")
+    tasks = workflow.my_tasks(db, w.actor("unit_operator"))
     assert [(t.body.id, t.indicator_code) for t in tasks] == [(w.body.id, "2")]
     assert db.scalars(
         select(Notification).where(Notification.user_id == w.users["unit_operator"].id)
@@ -119,7 +126,7 @@ def test_assigning_to_someone_outside_the_body_is_refused(db: Session, w: World)
     lead = w.ws("operator")
     for target in (f"user:{w.users['other_operator'].id}", f"unit:{w.other_body.id}", "x"):
         with pytest.raises(ValidationFailed):
-            service.assign_indicator(db, w.actor("operator"), lead, w.indicator("1"), target)
+            workflow.assign_indicator(db, w.actor("operator"), lead, w.indicator("1"), target)
 
 
 def test_the_sekretariat_reads_but_never_fills(db: Session, w: World) -> None:
@@ -142,7 +149,7 @@ def test_after_the_deadline_writes_are_refused_and_an_extension_reopens_them(
     with pytest.raises(DeadlinePassed):
         _save(w, "operator", "1.2", "Ya", 0, now=later)
     with pytest.raises(DeadlinePassed):
-        service.submit_saq(db, w.actor("operator"), w.ws("operator"), now=later)
+        workflow.submit_saq(db, w.actor("operator"), w.ws("operator"), now=later)
     schedule.add_extension(
         db,
         system_actor(w.org.id),
@@ -171,10 +178,10 @@ def test_submit_locks_answers_and_the_receipt_manifest_is_stable(db: Session, w:
     ef = _attach(db, w, "1.2")
     ws = w.ws("operator")
     before = service.build_manifest(db, ws).sha256
-    sub = service.submit_saq(db, w.actor("operator"), ws)
+    sub = workflow.submit_saq(db, w.actor("operator"), ws)
     assert sub.status == SubmissionStatus.SUBMITTED and sub.receipt_sha256 == before
     assert service.build_manifest(db, w.ws("operator")).sha256 == before  # rebuilt: same
-    data = service.receipt_data(db, w.actor("operator"), w.ws("operator"))
+    data = reports.receipt_data(db, w.actor("operator"), w.ws("operator"))
     assert data.manifest.sha256 == sub.receipt_sha256
     assert any(f[0] == ef.blob_sha256 for e in data.manifest.entries for f in e.files)
     with pytest.raises(InvalidTransition):
@@ -182,21 +189,21 @@ def test_submit_locks_answers_and_the_receipt_manifest_is_stable(db: Session, w:
     with pytest.raises(InvalidTransition):
         service.detach_file(db, w.actor("operator"), w.ws("operator"), w.item("1.2"), ef.id)
     with pytest.raises(InvalidTransition):
-        service.submit_saq(db, w.actor("operator"), w.ws("operator"))
+        workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
 
 
 def test_a_receipt_refuses_when_frozen_data_changed(db: Session, w: World) -> None:
     _save(w, "operator", "1.2", "Ya", 0)
-    service.submit_saq(db, w.actor("operator"), w.ws("operator"))
+    workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
     _attach(db, w, "1.2", b"%PDF-1.4 disisipkan kemudian")  # behind the service's back
-    with pytest.raises(service.Conflict):
-        service.receipt_data(db, w.actor("operator"), w.ws("operator"))
+    with pytest.raises(Conflict):
+        reports.receipt_data(db, w.actor("operator"), w.ws("operator"))
 
 
 def test_submit_needs_the_confirmation_and_a_lead(db: Session, w: World) -> None:
     with pytest.raises(ValidationFailed):
-        service.submit_saq(db, w.actor("operator"), w.ws("operator"), confirmed=False)
-    service.assign_indicator(
+        workflow.submit_saq(db, w.actor("operator"), w.ws("operator"), confirmed=False)
+    workflow.assign_indicator(
         db,
         w.actor("operator"),
         w.ws("operator"),
@@ -204,25 +211,25 @@ def test_submit_needs_the_confirmation_and_a_lead(db: Session, w: World) -> None
         f"user:{w.users['colleague'].id}",
     )
     with pytest.raises(Forbidden):
-        service.submit_saq(db, w.actor("colleague"), w.ws("colleague"))
+        workflow.submit_saq(db, w.actor("colleague"), w.ws("colleague"))
 
 
 def test_with_the_approval_step_the_atasan_approves_or_returns(db: Session, w: World) -> None:
     w.cycle.requires_atasan_approval = True
     _save(w, "operator", "1.2", "Ya", 0)
-    sub = service.submit_saq(db, w.actor("operator"), w.ws("operator"))
+    sub = workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
     assert sub.status == SubmissionStatus.AWAITING_APPROVAL and not sub.receipt_sha256
     with pytest.raises(InvalidTransition):  # locked while waiting
         _save(w, "operator", "1.2", "Tidak", 1)
     with pytest.raises(Forbidden):
-        service.approve_submission(db, w.actor("operator"), w.ws("operator"))
+        workflow.approve_submission(db, w.actor("operator"), w.ws("operator"))
     with pytest.raises(ValidationFailed):
-        service.return_submission(db, w.actor("atasan"), w.ws("atasan"), "  ")
-    service.return_submission(db, w.actor("atasan"), w.ws("atasan"), "Lengkapi SK DIP.")
+        workflow.return_submission(db, w.actor("atasan"), w.ws("atasan"), "  ")
+    workflow.return_submission(db, w.actor("atasan"), w.ws("atasan"), "Lengkapi SK DIP.")
     assert sub.status == SubmissionStatus.DRAFT and sub.return_note == "Lengkapi SK DIP."
     _save(w, "operator", "1.2", "Tidak", 1)
-    service.submit_saq(db, w.actor("operator"), w.ws("operator"))
-    done = service.approve_submission(db, w.actor("atasan"), w.ws("atasan"))
+    workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
+    done = workflow.approve_submission(db, w.actor("atasan"), w.ws("atasan"))
     assert done.status == SubmissionStatus.SUBMITTED
     assert done.approved_by_id == w.users["atasan"].id
     assert done.submitted_by_id == w.users["operator"].id
@@ -231,18 +238,20 @@ def test_with_the_approval_step_the_atasan_approves_or_returns(db: Session, w: W
 
 def test_the_sekretariat_reopens_with_a_reason_and_it_is_audited(db: Session, w: World) -> None:
     _save(w, "operator", "1.2", "Ya", 0)
-    service.submit_saq(db, w.actor("operator"), w.ws("operator"))
+    workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
     with pytest.raises(Forbidden):
-        service.reopen_submission(db, w.actor("operator"), w.ws("operator"), "ingin ubah")
+        workflow.reopen_submission(db, w.actor("operator"), w.ws("operator"), "ingin ubah")
     with pytest.raises(ValidationFailed):
-        service.reopen_submission(db, w.actor("sekretariat"), w.ws("sekretariat"), " ")
-    sub = service.reopen_submission(db, w.actor("sekretariat"), w.ws("sekretariat"), "Berkas rusak")
+        workflow.reopen_submission(db, w.actor("sekretariat"), w.ws("sekretariat"), " ")
+    sub = workflow.reopen_submission(
+        db, w.actor("sekretariat"), w.ws("sekretariat"), "Berkas rusak"
+    )
     assert sub.status == SubmissionStatus.DRAFT and sub.reopen_reason == "Berkas rusak"
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "submission.reopened")).one()
     assert event.before["status"] == "submitted" and event.after["reason"] == "Berkas rusak"
     assert _save(w, "operator", "1.2", "Tidak", 1).version == 2
     with pytest.raises(InvalidTransition):
-        service.reopen_submission(db, w.actor("sekretariat"), w.ws("sekretariat"), "lagi")
+        workflow.reopen_submission(db, w.actor("sekretariat"), w.ws("sekretariat"), "lagi")
 
 
 def test_links_are_checked_and_bad_ones_refused(db: Session, w: World) -> None:
@@ -276,7 +285,7 @@ def test_detaching_a_file_keeps_it_in_the_library(db: Session, w: World) -> None
 def test_an_upload_goes_to_the_body_or_the_units_own_evidence(db: Session, w: World) -> None:
     target = service.prepare_item_upload(db, w.actor("operator"), w.ws("operator"), w.item("1.2"))
     assert target.body_id == w.body.id and target.policy.allowed == ("pdf",)
-    service.assign_indicator(
+    workflow.assign_indicator(
         db, w.actor("operator"), w.ws("operator"), w.indicator("2"), f"unit:{w.unit.id}"
     )
     unit_target = service.prepare_item_upload(
@@ -293,9 +302,9 @@ def test_an_upload_goes_to_the_body_or_the_units_own_evidence(db: Session, w: Wo
 
 def test_the_sekretariat_list_is_paged_with_status_and_progress(db: Session, w: World) -> None:
     _save(w, "operator", "1.2", "Tidak", 0)
-    service.submit_saq(db, w.actor("operator"), w.ws("operator"))
-    page = service.list_submissions(db, w.cycle, per_page=1)
+    workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
+    page = reports.list_submissions(db, w.cycle, per_page=1)
     assert page.total == 2 and page.pages == 2 and len(page.rows) == 1
     assert page.counts == {"submitted": 1, "draft": 1}
-    sent = service.list_submissions(db, w.cycle, status="submitted").rows
+    sent = reports.list_submissions(db, w.cycle, status="submitted").rows
     assert [(r.body.id, r.answered, r.total) for r in sent] == [(w.body.id, 1, 4)]
