@@ -282,7 +282,7 @@ async def upload_file(request: Request, cycle_id: int, body_id: int, item_id: in
 def _prepare_upload(
     request: Request, cycle_id: int, body_id: int, item_id: int
 ) -> service.UploadTarget:
-    with evidence.transaction(write=False) as db:
+    with evidence.transaction(write=True) as db:  # may create the draft submission
         actor = flow.actor_in(request, db)
         ws = _ws(db, actor, cycle_id, body_id)
         return service.prepare_item_upload(db, actor, ws, item_id)
