@@ -79,7 +79,9 @@ class Answer(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_items.id"), index=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_indicators.id"))
-    declared: Mapped[str | None] = mapped_column(String(200))  # "ya" / "tidak" / option label
+    # "Ya" / "Tidak" (app.verification.rules.YES/NO), the option label, or for a
+    # text_and_evidence item the first 200 characters of `text_value`; None = not answered.
+    declared: Mapped[str | None] = mapped_column(String(200))
     text_value: Mapped[str] = mapped_column(Text, default="")
     declared_credit_scaled: Mapped[int] = mapped_column(default=0)
     verdict: Mapped[str] = mapped_column(String(20), default=Verdict.PENDING)

@@ -327,19 +327,19 @@ def _answer_snapshot(a: Answer) -> dict[str, Any]:
 # --- evidence per item ---------------------------------------------------------------------
 
 
-def _evidence_body_ids(db: Session, ws: Workspace) -> list[int]:
-    """The body and its PPID pelaksana units (units upload as themselves, for the body's items)."""
-    return [ws.body.id, *(u.id for u in units_of(db, ws.body))]
+def evidence_by_item(db: Session, cycle_id: int, body: Body) -> dict[int, list[EvidenceFile]]:
+    """Item id → the current files attached to a body's items in a cycle.
 
-
-def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:
-    """Item id → the current files attached to it for this cycle."""
+    Files uploaded by the body's PPID pelaksana units (stored as the unit's evidence) count
+    for the body's items too. Verification reads evidence through this function.
+    """
+    body_ids = [body.id, *(u.id for u in units_of(db, body))]
     out: dict[int, list[EvidenceFile]] = {}
     for ef in db.scalars(
         select(EvidenceFile)
         .where(
-            EvidenceFile.body_id.in_(_evidence_body_ids(db, ws)),
-            EvidenceFile.cycle_id == ws.cycle.id,
+            EvidenceFile.body_id.in_(body_ids),
+            EvidenceFile.cycle_id == cycle_id,
             EvidenceFile.item_id.is_not(None),
             EvidenceFile.superseded_by_id.is_(None),
         )
@@ -348,6 +348,11 @@ def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:
         assert ef.item_id is not None
         out.setdefault(ef.item_id, []).append(ef)
     return out
+
+
+def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:
+    """Item id → the current files attached to it for this cycle."""
+    return evidence_by_item(db, ws.cycle.id, ws.body)
 
 
 def item_links(db: Session, ws: Workspace) -> dict[int, list[AnswerLink]]:

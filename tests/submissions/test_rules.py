@@ -209,3 +209,33 @@ def test_the_next_action_names_what_to_do(kw: dict, phrase: str) -> None:  # typ
         **kw,
     }
     assert phrase in rules.next_action(**args)
+
+
+states = st.lists(
+    st.builds(
+        ItemState,
+        item_id=st.integers(1, 10_000),
+        code=st.just("1"),
+        indicator_id=st.sampled_from([1, 2, 3]),
+        evidence_kind=st.sampled_from(["none", "file", "link", "file_or_link"]),
+        declared=st.sampled_from([None, "Ya", "Tidak"]),
+        credit_scaled=st.sampled_from([0, 5_000, 10_000]),
+        files=st.integers(0, 2),
+        links=st.integers(0, 2),
+    ),
+    max_size=30,
+)
+
+
+@given(states)
+def test_every_item_is_counted_once_in_exactly_one_status(items: list[ItemState]) -> None:
+    per, overall = rules.progress_by_indicator([1, 2, 3], items)
+    assert (
+        overall.total == len(items) == overall.answered + overall.missing_evidence + overall.empty
+    )
+    assert sum(p.total for p in per.values()) == overall.total
+    assert 0 <= overall.percent <= 100
+    assert (overall.percent == 100) == (overall.is_complete and overall.total > 0)
+    check = rules.completeness(items)
+    assert len(check.empty) == overall.empty
+    assert len(check.missing_evidence) == overall.missing_evidence

@@ -342,3 +342,23 @@ def test_the_export_streams_from_either_storage_backend(
     assert _upload(client, w, "1.2", data).status_code == 303
     zf = zipfile.ZipFile(io.BytesIO(client.get(f"{_base(w)}/data-dukung.zip").content))
     assert zf.read(zf.namelist()[1]) == data
+
+
+def test_a_file_is_replaced_by_a_new_version_on_its_item(
+    client: TestClient, db: Session, w: World
+) -> None:
+    login(client, db, w.users["operator"])
+    assert _upload(client, w, "1.2", pdfs.pdf(text="lama")).status_code == 303
+    old = db.scalars(select(EvidenceFile)).one()
+    assert 'name="replaces_id"' in client.get(_base(w)).text
+    r = client.post(
+        f"{_base(w)}/butir/{w.item('1.2')}/berkas",
+        files={"file": ("SK DIP revisi.pdf", pdfs.pdf(text="baru"), "application/pdf")},
+        data={"replaces_id": str(old.id)},
+        headers={"X-CSRF-Token": CSRF},
+    )
+    assert r.status_code == 303
+    db.expire_all()
+    files = service.item_files(db, w.ws("operator"))[w.item("1.2")]
+    assert [f.original_name for f in files] == ["SK DIP revisi.pdf"]
+    assert db.get(EvidenceFile, old.id).superseded_by_id == files[0].id  # type: ignore[union-attr]
