@@ -61,6 +61,7 @@ class ItemView:
     can_edit: bool
     error: str = ""
     conflict: service.AnswerConflict | None = None
+    progress: tuple[rules.Progress, rules.Progress] | None = None  # indicator, overall
 
     @property
     def version(self) -> int:
@@ -232,7 +233,13 @@ def save_answer(
 
 def _one_item(db: Session, ws: service.Workspace, item_id: int) -> ItemView:
     writable = ws.is_draft and not _stage_problem(db, ws)
-    return next(v for v in _item_views(db, ws, writable) if v.it.id == item_id)
+    views = _item_views(db, ws, writable)
+    view = next(v for v in views if v.it.id == item_id)
+    per, overall = rules.progress_by_indicator(
+        [i.id for i in ws.indicators], [v.state for v in views]
+    )
+    view.progress = (per[view.ind.id], overall)
+    return view
 
 
 def _item_fragment(
@@ -243,6 +250,7 @@ def _item_fragment(
     saved: bool = False,
     status_code: int = 200,
 ) -> Response:
+    """The item, plus out-of-band updates of its indicator's and the overall progress."""
     return render(
         request,
         "submissions/_item.html",
@@ -253,6 +261,7 @@ def _item_fragment(
             "saved": saved,
             "base": _url(ws),
             "fmt_size": evidence_rules.format_size,
+            "oob": view.progress,
         },
         status_code=status_code,
     )

@@ -79,6 +79,10 @@ def test_an_htmx_autosave_returns_the_item_fragment(
     assert "Tersimpan." in r.text and 'name="version" value="1"' in r.text
     assert "Bukti belum ada" in r.text  # "Ya" without the SK file
     assert "<html" not in r.text
+    # the page's counters follow out of band
+    assert 'id="overall-progress" hx-swap-oob="true"' in r.text
+    assert "1 berjawaban Ya tanpa bukti" in r.text
+    assert f'id="ind-progress-{w.indicator("1")}" hx-swap-oob="true"' in r.text
 
 
 def test_a_stale_autosave_shows_who_saved_what_and_loses_nothing(
