@@ -366,3 +366,45 @@ def test_a_file_is_replaced_by_a_new_version_on_its_item(
     files = service.item_files(db, w.ws("operator"))[w.item("1.2")]
     assert [f.original_name for f in files] == ["SK DIP revisi.pdf"]
     assert db.get(EvidenceFile, old.id).superseded_by_id == files[0].id  # type: ignore[union-attr]
+
+
+def test_a_team_fills_everything_the_atasan_approves_and_the_receipt_is_issued(
+    client: TestClient, db: Session, w: World
+) -> None:
+    login(client, db, w.users["sekretariat"])
+    client.post(f"/siklus/{w.cycle.id}/saq/pengaturan", data=form(requires_atasan_approval="ya"))
+    login(client, db, w.users["operator"])
+    colleague = w.users["colleague"].id
+    client.post(
+        f"{_base(w)}/tugas",
+        data=form(indicator_id=str(w.indicator("2")), target=f"user:{colleague}"),
+    )
+    assert _answer(client, w, "1.1", "Bulanan", 0).status_code == 200
+    link = f"{_base(w)}/butir/{w.item('1.1')}/tautan"
+    assert client.post(link, data=form(url="https://ppid.contoh.go.id/berita")).status_code == 303
+    assert _answer(client, w, "1.2", "Ya", 0).status_code == 200
+    assert _upload(client, w, "1.2", pdfs.pdf()).status_code == 303
+    login(client, db, w.users["colleague"])  # the colleague works on indicator 2
+    assert _answer(client, w, "2.1.1", "Ya", 0).status_code == 200
+    link = f"{_base(w)}/butir/{w.item('2.1.1')}/tautan"
+    assert client.post(link, data=form(url="https://ppid.contoh.go.id/profil")).status_code == 303
+    r = client.post(
+        f"{_base(w)}/butir/{w.item('2.1.3')}",
+        data=form(text="Kajian kepuasan layanan informasi 2025", version="0"),
+        headers=HX,
+    )
+    assert r.status_code == 200
+    assert _upload(client, w, "2.1.3", pdfs.pdf(text="Kajian")).status_code == 303
+    assert client.post(f"{_base(w)}/kirim", data=form(confirmed="ya")).status_code == 403
+    login(client, db, w.users["operator"])
+    assert "Semua butir terisi" in client.get(f"{_base(w)}/kirim").text
+    assert client.post(f"{_base(w)}/kirim", data=form(confirmed="ya")).status_code == 303
+    login(client, db, w.users["atasan"])
+    assert client.post(f"{_base(w)}/setujui", data=form()).status_code == 303
+    login(client, db, w.users["operator"])
+    page = client.get(_base(w)).text
+    assert "Terkirim" in page and "4 dari 4 butir terisi lengkap" in page
+    r = client.get(f"{_base(w)}/tanda-terima.pdf")
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"{_base(w)}/data-dukung.zip").content))
+    assert len(zf.namelist()) == 3  # the index and two files
