@@ -34,6 +34,7 @@ from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.results import views as results_views
 from app.submissions import api as submissions_api
+from app.submissions import submit_views as submissions_submit_views
 from app.submissions import views as submissions_views
 from app.web import home
 from app.web.deps import csrf_protect
@@ -82,6 +83,7 @@ def create_app() -> FastAPI:
         evidence_api,
         evidence_views,
         submissions_views,
+        submissions_submit_views,
         submissions_api,
     ):
         app.include_router(module.router)

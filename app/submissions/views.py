@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -16,7 +16,6 @@ from app.accounts.models import User
 from app.accounts.rules import Actor
 from app.bodies.models import Body
 from app.cycles import service as cycles
-from app.cycles.access import get_cycle_for_staff, require_manager
 from app.cycles.rules import STAGE_LABELS
 from app.cycles.schedule import require_stage_open
 from app.errors import RECOVERABLE, DomainError
@@ -26,8 +25,8 @@ from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile, LinkCheck
 from app.notifications.service import list_notifications
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS, IndicatorSpec, ItemSpec
-from app.submissions import receipt, reports, rules, service, workflow
-from app.submissions.models import Answer, AnswerLink, SubmissionStatus
+from app.submissions import rules, service, workflow
+from app.submissions.models import Answer, AnswerLink
 from app.web.deps import get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
 
@@ -43,7 +42,7 @@ LABELS = {
 BASE = "/siklus/{cycle_id}/badan/{body_id}/saq"
 
 
-def _url(ws: service.Workspace, tail: str = "") -> str:
+def ws_url(ws: service.Workspace, tail: str = "") -> str:
     return BASE.format(cycle_id=ws.cycle.id, body_id=ws.body.id) + tail
 
 
@@ -76,7 +75,7 @@ class ItemView:
         )
 
 
-def _stage_problem(db: Session, ws: service.Workspace) -> str:
+def stage_problem(db: Session, ws: service.Workspace) -> str:
     try:
         require_stage_open(db, ws.cycle, "saq", body_id=ws.body.id)
     except DomainError as exc:
@@ -119,8 +118,8 @@ def _assignee_labels(db: Session, ws: service.Workspace) -> dict[int, str]:
 
 
 def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]:
-    stage_problem = _stage_problem(db, ws)
-    writable = ws.is_draft and not stage_problem
+    problem = stage_problem(db, ws)
+    writable = ws.is_draft and not problem
     views = _item_views(db, ws, writable)
     per, overall = rules.progress_by_indicator(
         [i.id for i in ws.indicators], [v.state for v in views]
@@ -131,7 +130,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
         "labels": LABELS,
         "panel": cycles.body_panel(db, ws.cycle, ws.body, ws.category),
         "tz": ws.tz,
-        "stage_problem": stage_problem,
+        "stage_problem": problem,
         "writable": writable,
         "items": views,
         "by_indicator": {i.id: [v for v in views if v.ind.id == i.id] for i in ws.indicators},
@@ -149,19 +148,19 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
         "next_action": rules.next_action(
             status=ws.status,
             overall=overall,
-            stage_open=not stage_problem,
+            stage_open=not problem,
             is_lead=ws.is_lead,
             is_atasan=ws.is_atasan,
             is_manager=ws.is_manager,
             requires_approval=ws.cycle.requires_atasan_approval,
         ),
-        "base": _url(ws),
+        "base": ws_url(ws),
         "fmt_size": evidence_rules.format_size,
-        "url": _url,
+        "url": ws_url,
     }
 
 
-def _ws(db: Session, actor: Actor, cycle_id: int, body_id: int) -> service.Workspace:
+def load_ws(db: Session, actor: Actor, cycle_id: int, body_id: int) -> service.Workspace:
     return service.get_workspace(db, actor, cycle_id, body_id)
 
 
@@ -177,11 +176,11 @@ def workspace(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
+    ws = load_ws(db, actor, cycle_id, body_id)
     return render(request, "submissions/workspace.html", _context(db, actor, ws))
 
 
-def _page_error(
+def page_error(
     request: Request,
     db: Session,
     actor: Actor,
@@ -191,7 +190,7 @@ def _page_error(
 ) -> Response:
     """Show the workspace again with the error at the item (nothing of the request was saved)."""
     db.rollback()
-    ws = _ws(db, actor, ws.cycle.id, ws.body.id)
+    ws = load_ws(db, actor, ws.cycle.id, ws.body.id)
     ctx = _context(db, actor, ws)
     for v in ctx["items"]:
         if v.it.id == item_id:
@@ -213,26 +212,26 @@ def save_answer(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     """Autosave of one item (htmx: answers with the item's fragment)."""
-    ws = _ws(db, actor, cycle_id, body_id)
+    ws = load_ws(db, actor, cycle_id, body_id)
     ws.find_item(item_id)
     try:
         service.save_answer(db, actor, ws, item_id, value=value, text=text, version=version)
     except RECOVERABLE as exc:
         if not _is_htmx(request):
-            return _page_error(request, db, actor, ws, exc, item_id)
+            return page_error(request, db, actor, ws, exc, item_id)
         db.rollback()
-        ws = _ws(db, actor, cycle_id, body_id)
+        ws = load_ws(db, actor, cycle_id, body_id)
         view = _one_item(db, ws, item_id)
         view.error = exc.message
         view.conflict = exc if isinstance(exc, service.AnswerConflict) else None
         return _item_fragment(request, ws, view, status_code=exc.status_code)
     if not _is_htmx(request):
-        return redirect(_url(ws, f"#item-{item_id}"), "Jawaban tersimpan.")
+        return redirect(ws_url(ws, f"#item-{item_id}"), "Jawaban tersimpan.")
     return _item_fragment(request, ws, _one_item(db, ws, item_id), saved=True)
 
 
 def _one_item(db: Session, ws: service.Workspace, item_id: int) -> ItemView:
-    writable = ws.is_draft and not _stage_problem(db, ws)
+    writable = ws.is_draft and not stage_problem(db, ws)
     views = _item_views(db, ws, writable)
     view = next(v for v in views if v.it.id == item_id)
     per, overall = rules.progress_by_indicator(
@@ -259,7 +258,7 @@ def _item_fragment(
             "v": view,
             "labels": LABELS,
             "saved": saved,
-            "base": _url(ws),
+            "base": ws_url(ws),
             "fmt_size": evidence_rules.format_size,
             "oob": view.progress,
         },
@@ -293,7 +292,7 @@ def _prepare_upload(
 ) -> service.UploadTarget:
     with evidence.transaction(write=True) as db:  # may create the draft submission
         actor = flow.actor_in(request, db)
-        ws = _ws(db, actor, cycle_id, body_id)
+        ws = load_ws(db, actor, cycle_id, body_id)
         return service.prepare_item_upload(db, actor, ws, item_id)
 
 
@@ -302,8 +301,8 @@ def _render_upload_error(
 ) -> Response:
     with evidence.transaction(write=False) as db:
         actor = flow.actor_in(request, db)
-        ws = _ws(db, actor, cycle_id, body_id)
-        return _page_error(request, db, actor, ws, exc, item_id)
+        ws = load_ws(db, actor, cycle_id, body_id)
+        return page_error(request, db, actor, ws, exc, item_id)
 
 
 @router.post(BASE + "/butir/{item_id}/berkas/{file_id}/lepas", name="submissions.detach")
@@ -316,12 +315,12 @@ def detach_file(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
+    ws = load_ws(db, actor, cycle_id, body_id)
     try:
         ef = service.detach_file(db, actor, ws, item_id, file_id)
     except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc, item_id)
-    return redirect(_url(ws, f"#item-{item_id}"), f"{ef.original_name} dilepas dari butir ini.")
+        return page_error(request, db, actor, ws, exc, item_id)
+    return redirect(ws_url(ws, f"#item-{item_id}"), f"{ef.original_name} dilepas dari butir ini.")
 
 
 @router.post(BASE + "/butir/{item_id}/tautan", name="submissions.add_link")
@@ -334,13 +333,13 @@ def add_link(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
+    ws = load_ws(db, actor, cycle_id, body_id)
     try:
         service.add_link(db, actor, ws, item_id, url)
     except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc, item_id)
+        return page_error(request, db, actor, ws, exc, item_id)
     return redirect(
-        _url(ws, f"#item-{item_id}"), "Tautan ditambahkan; hasil pemeriksaannya segera tampil."
+        ws_url(ws, f"#item-{item_id}"), "Tautan ditambahkan; hasil pemeriksaannya segera tampil."
     )
 
 
@@ -354,12 +353,12 @@ def remove_link(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
+    ws = load_ws(db, actor, cycle_id, body_id)
     try:
         service.remove_link(db, actor, ws, item_id, link_id)
     except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc, item_id)
-    return redirect(_url(ws, f"#item-{item_id}"), "Tautan dihapus dari butir ini.")
+        return page_error(request, db, actor, ws, exc, item_id)
+    return redirect(ws_url(ws, f"#item-{item_id}"), "Tautan dihapus dari butir ini.")
 
 
 @router.post(BASE + "/tugas", name="submissions.assign")
@@ -372,200 +371,9 @@ def assign(
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
+    ws = load_ws(db, actor, cycle_id, body_id)
     try:
         workflow.assign_indicator(db, actor, ws, indicator_id, target)
     except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc)
-    return redirect(_url(ws, "#tim"), "Pembagian tugas disimpan.")
-
-
-@router.get(BASE + "/kirim", name="submissions.confirm")
-def confirm(
-    request: Request,
-    cycle_id: int,
-    body_id: int,
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
-    return render(request, "submissions/confirm.html", _confirm_context(db, ws))
-
-
-def _confirm_context(db: Session, ws: service.Workspace) -> dict[str, Any]:
-    return {
-        "ws": ws,
-        "labels": LABELS,
-        "check": service.check_completeness(db, ws),
-        "stage_problem": _stage_problem(db, ws),
-        "base": _url(ws),
-    }
-
-
-@router.post(BASE + "/kirim", name="submissions.submit")
-def submit(
-    request: Request,
-    cycle_id: int,
-    body_id: int,
-    confirmed: str = Form(""),
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
-    try:
-        sub = workflow.submit_saq(db, actor, ws, confirmed=confirmed == "ya")
-    except RECOVERABLE as exc:
-        db.rollback()
-        ws = _ws(db, actor, cycle_id, body_id)
-        return render_form_error(request, "submissions/confirm.html", _confirm_context(db, ws), exc)
-    if sub.status == SubmissionStatus.AWAITING_APPROVAL:
-        return redirect(_url(ws), "SAQ dikirim ke atasan PPID untuk disetujui.")
-    return redirect(_url(ws), "SAQ terkirim. Unduh tanda terima Anda.")
-
-
-@router.post(BASE + "/setujui", name="submissions.approve")
-def approve(
-    request: Request,
-    cycle_id: int,
-    body_id: int,
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
-    try:
-        workflow.approve_submission(db, actor, ws)
-    except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc)
-    return redirect(_url(ws), "SAQ disetujui dan terkirim. Tanda terima tersedia.")
-
-
-@router.post(BASE + "/kembalikan", name="submissions.return")
-def return_to_team(
-    request: Request,
-    cycle_id: int,
-    body_id: int,
-    note: str = Form(""),
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
-    try:
-        workflow.return_submission(db, actor, ws, note)
-    except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc)
-    return redirect(_url(ws), "SAQ dikembalikan ke tim dengan catatan Anda.")
-
-
-@router.post(BASE + "/buka-kembali", name="submissions.reopen")
-def reopen(
-    request: Request,
-    cycle_id: int,
-    body_id: int,
-    reason: str = Form(""),
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
-    try:
-        workflow.reopen_submission(db, actor, ws, reason)
-    except RECOVERABLE as exc:
-        return _page_error(request, db, actor, ws, exc)
-    return redirect(_url(ws), "SAQ dibuka kembali; badan publik dapat mengubahnya lagi.")
-
-
-@router.get(BASE + "/tanda-terima.pdf", name="submissions.receipt")
-def receipt_pdf(
-    cycle_id: int,
-    body_id: int,
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    ws = _ws(db, actor, cycle_id, body_id)
-    pdf = receipt.render_receipt(reports.receipt_data(db, actor, ws))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": evidence_rules.content_disposition(
-                f"tanda-terima-saq-{ws.cycle.year}-{ws.body.id}.pdf"
-            ),
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-@router.get(BASE + "/data-dukung.zip", name="submissions.export")
-def export_zip(
-    cycle_id: int,
-    body_id: int,
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    """All of a body's evidence for the cycle as one ZIP with an index, streamed."""
-    ws = _ws(db, actor, cycle_id, body_id)
-    files, index = reports.export_plan(db, actor, ws)
-    return StreamingResponse(
-        receipt.stream_zip(files, index),
-        media_type="application/zip",
-        headers={
-            "Content-Disposition": evidence_rules.content_disposition(
-                f"data-dukung-{ws.cycle.year}-{ws.body.id}.zip"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-cache",
-        },
-    )
-
-
-# --- the team's tasks and the sekretariat's list ------------------------------------------
-
-
-@router.get("/saq/tugas-saya", name="submissions.tasks")
-def my_tasks(
-    request: Request,
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    return render(request, "submissions/tasks.html", {"tasks": workflow.my_tasks(db, actor)})
-
-
-@router.get("/siklus/{cycle_id}/saq", name="submissions.list")
-def submissions_list(
-    request: Request,
-    cycle_id: int,
-    status: str = "",
-    page: int = 1,
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    cycle = get_cycle_for_staff(db, actor, cycle_id)
-    require_manager(actor, cycle)
-    return render(request, "submissions/list.html", _list_context(db, cycle, status, page))
-
-
-def _list_context(db: Session, cycle: Any, status: str, page: int) -> dict[str, Any]:
-    status = status if status in service.STATUS_LABELS else ""
-    return {
-        "cycle": cycle,
-        "labels": LABELS,
-        "status": status,
-        "result": reports.list_submissions(db, cycle, status=status, page=page),
-    }
-
-
-@router.post("/siklus/{cycle_id}/saq/pengaturan", name="submissions.settings")
-def submissions_settings(
-    request: Request,
-    cycle_id: int,
-    requires_atasan_approval: str = Form(""),
-    actor: Actor = Depends(org_actor),
-    db: Session = Depends(get_db, scope="function"),
-) -> Response:
-    cycle = get_cycle_for_staff(db, actor, cycle_id)
-    workflow.set_requires_approval(db, actor, cycle, enabled=requires_atasan_approval == "ya")
-    return redirect(
-        f"/siklus/{cycle.id}/saq",
-        "Persetujuan atasan PPID "
-        + ("diwajibkan" if cycle.requires_atasan_approval else "tidak diwajibkan")
-        + " sebelum SAQ terkirim.",
-    )
+        return page_error(request, db, actor, ws, exc)
+    return redirect(ws_url(ws, "#tim"), "Pembagian tugas disimpan.")
