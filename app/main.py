@@ -37,6 +37,9 @@ from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.results import views as results_views
+from app.submissions import api as submissions_api
+from app.submissions import submit_views as submissions_submit_views
+from app.submissions import views as submissions_views
 from app.verification import api as verification_api
 from app.verification import views as verification_views
 from app.web import home
@@ -91,6 +94,9 @@ def create_app() -> FastAPI:
         audit_views,
         verification_views,
         verification_api,
+        submissions_views,
+        submissions_submit_views,
+        submissions_api,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

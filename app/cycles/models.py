@@ -83,6 +83,8 @@ class Cycle(Base):
     reminder_days_before: Mapped[int] = mapped_column(default=7, server_default="7")
     # A reviewer confirms each body's verification before it is locked (issue 6).
     requires_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # SAQ workspace: the atasan PPID approves before the submission is final.
+    requires_atasan_approval: Mapped[bool] = mapped_column(default=False)
 
     @property
     def is_open(self) -> bool:

@@ -164,9 +164,57 @@ def seed(db: Session) -> list[tuple[str, str]]:
         accounts.grant_role(db, user=user, organisation=jatim, role=role, body=body)
         logins.append((label, email))
     db.flush()
-    seed_jatim_cycle(db, jatim)
+    cycle = seed_jatim_cycle(db, jatim)
+    seed_partial_saq(db, jatim, cycle)
     seed_history(db)
     return logins
+
+
+PARTIAL_SAQ_BODY = "Pemerintah Kota Mojokerto"  # Kota Pasuruan stays empty for the main journey
+
+
+def seed_partial_saq(db: Session, jatim: Organisation, cycle: Cycle) -> int:
+    """Kota Mojokerto's SAQ about two thirds filled (some "Ya" still without evidence), so the
+    workspace, progress and the sekretariat's list show something realistic. Idempotent."""
+    from app.submissions import service as submissions
+    from app.submissions.models import AnswerLink, Submission
+
+    body = db.scalar(
+        select(Body).where(Body.organisation_id == jatim.id, Body.name == PARTIAL_SAQ_BODY)
+    )
+    user = demo_user(db, "operator.kota-mojokerto")
+    if body is None or user is None or not cycle.is_open:
+        return 0
+    if db.scalar(
+        select(Submission.id).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
+    ):
+        return 0
+    actor = accounts.build_actor(db, user, jatim.id)
+    ws = submissions.get_workspace(db, actor, cycle.id, body.id)
+    items = list(ws.bq.spec.items)
+    saved = 0
+    for n, it in enumerate(items[: len(items) * 2 // 3]):
+        if it.answer_type == "yes_no":
+            value, text = ("Tidak" if n % 7 == 3 else "Ya"), ""
+        elif it.answer_type == "choice":
+            value, text = it.options[0].label, ""
+        else:
+            value, text = "", "Tersedia di laman PPID Kota Mojokerto (menu Informasi Publik)."
+        submissions.save_answer(db, actor, ws, it.id, value=value, text=text, version=0)
+        if value != "Tidak" and it.evidence_kind in ("link", "file_or_link") and n % 2 == 0:
+            # Demo links are recorded without a network check (the checker runs on real saves).
+            db.add(
+                AnswerLink(
+                    cycle_id=cycle.id,
+                    body_id=body.id,
+                    item_id=it.id,
+                    url=f"https://ppid.mojokertokota.go.id/dokumen/{it.code}",
+                    added_by_id=user.id,
+                )
+            )
+        saved += 1
+    db.flush()
+    return saved
 
 
 def seed_history(db: Session) -> int:

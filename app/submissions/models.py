@@ -49,6 +49,12 @@ class Submission(Base):
     reopened_at: Mapped[datetime | None]
     reopen_reason: Mapped[str] = mapped_column(Text, default="")
     receipt_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # The approval step (cycles.requires_atasan_approval) and hand-backs to the team.
+    requested_at: Mapped[datetime | None]
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_at: Mapped[datetime | None]
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    return_note: Mapped[str] = mapped_column(Text, default="")
 
 
 class Answer(Base):
@@ -73,7 +79,9 @@ class Answer(Base):
     body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_items.id"), index=True)
     indicator_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_indicators.id"))
-    declared: Mapped[str | None] = mapped_column(String(200))  # "ya" / "tidak" / option label
+    # "Ya" / "Tidak" (app.verification.rules.YES/NO), the option label, or for a
+    # text_and_evidence item the first 200 characters of `text_value`; None = not answered.
+    declared: Mapped[str | None] = mapped_column(String(200))
     text_value: Mapped[str] = mapped_column(Text, default="")
     declared_credit_scaled: Mapped[int] = mapped_column(default=0)
     verdict: Mapped[str] = mapped_column(String(20), default=Verdict.PENDING)
@@ -84,3 +92,34 @@ class Answer(Base):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Assignment(Base):
+    """An indicator of a body's SAQ given to one PPID pelaksana unit or one named operator."""
+
+    __tablename__ = "saq_assignments"
+    __table_args__ = (UniqueConstraint("cycle_id", "body_id", "indicator_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"), index=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_indicators.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnswerLink(Base):
+    """A link a body gives as evidence for one item (checked by the link checker)."""
+
+    __tablename__ = "answer_links"
+    __table_args__ = (Index("ix_answer_links_cycle_body_item", "cycle_id", "body_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_items.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -76,6 +76,7 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_panel(factory, db, w, a, body)
     _add_registration(db, w, a)
     _add_verification(factory, db, w, a, body)
+    _add_submission(factory, db, w, a, body)
     db.flush()
     return w
 
@@ -162,6 +163,34 @@ def sub_answer(db: Session, submission_id: int, item_id: int) -> int:
     )
     assert found is not None
     return found
+
+
+def _add_submission(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
+    """The operator's body's SAQ: an atasan PPID persona, a file and a link on the item."""
+    from app.evidence.models import EvidenceBlob, EvidenceFile
+    from app.submissions.models import AnswerLink
+
+    w.users["atasan"] = factory.user(org, Role.ATASAN_PPID, body=body)
+    db.add(EvidenceBlob(sha256="a" * 64, size=3))
+    ef = EvidenceFile(
+        organisation_id=org.id,
+        body_id=body.id,
+        blob_sha256="a" * 64,
+        original_name="SK.pdf",
+        content_type="application/pdf",
+        size=3,
+        cycle_id=w.ids["cycle_id"],
+        item_id=w.ids["node_id"],
+    )
+    link = AnswerLink(
+        cycle_id=w.ids["cycle_id"],
+        body_id=body.id,
+        item_id=w.ids["node_id"],
+        url="https://contoh.go.id/profil",
+    )
+    db.add_all([ef, link])
+    db.flush()
+    w.ids.update(item_id=w.ids["node_id"], file_id=ef.id, link_id=link.id)
 
 
 def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
@@ -1018,6 +1047,56 @@ POLICY.update(
         ("PUT", "/api/v1/cycles/{cycle_id}/verification/bodies/{body_id}/items/{item_id}"): Rule(
             allowed=VERIFIER_WRITE.allowed, denied=VERIFIER_WRITE.denied, params=CYC_B_ITEM
         ),
+    }
+)
+
+SAQ = "/siklus/{cycle_id}/badan/{body_id}/saq"
+SAQ_ITEM = lambda w: {**CYC_BODY(w), "item_id": w.ids["item_id"]}
+SAQ_DENIED = ("outsider", "juri", "komisioner", "verifikator")
+SAQ_FILL = Rule(allowed=("operator",), denied=("sekretariat", *SAQ_DENIED), params=SAQ_ITEM)
+SAQ_READ = Rule(allowed=("operator", "sekretariat"), denied=SAQ_DENIED, params=CYC_BODY)
+SAQ_ATASAN = Rule(
+    allowed=("atasan",), denied=("operator", "sekretariat", *SAQ_DENIED), params=CYC_BODY
+)
+POLICY.update(
+    {
+        ("GET", SAQ): SAQ_READ,
+        ("POST", SAQ + "/butir/{item_id}"): SAQ_FILL,
+        ("POST", SAQ + "/butir/{item_id}/berkas"): SAQ_FILL,
+        ("POST", SAQ + "/butir/{item_id}/berkas/{file_id}/lepas"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", *SAQ_DENIED),
+            params=lambda w: {**SAQ_ITEM(w), "file_id": w.ids["file_id"]},
+        ),
+        ("POST", SAQ + "/butir/{item_id}/tautan"): SAQ_FILL,
+        ("POST", SAQ + "/butir/{item_id}/tautan/{link_id}/hapus"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", *SAQ_DENIED),
+            params=lambda w: {**SAQ_ITEM(w), "link_id": w.ids["link_id"]},
+        ),
+        ("POST", SAQ + "/tugas"): Rule(
+            allowed=("operator", "atasan"), denied=("sekretariat", *SAQ_DENIED), params=CYC_BODY
+        ),
+        ("GET", SAQ + "/kirim"): SAQ_READ,
+        ("POST", SAQ + "/kirim"): Rule(
+            allowed=("operator", "atasan"), denied=("sekretariat", *SAQ_DENIED), params=CYC_BODY
+        ),
+        ("POST", SAQ + "/setujui"): SAQ_ATASAN,
+        ("POST", SAQ + "/kembalikan"): SAQ_ATASAN,
+        ("POST", SAQ + "/buka-kembali"): Rule(
+            allowed=("sekretariat",), denied=("operator", "atasan", *SAQ_DENIED), params=CYC_BODY
+        ),
+        ("GET", SAQ + "/tanda-terima.pdf"): SAQ_READ,
+        ("GET", SAQ + "/data-dukung.zip"): SAQ_READ,
+        ("GET", "/saq/tugas-saya"): Rule(allowed=("operator", "sekretariat", "juri")),
+        ("GET", "/siklus/{cycle_id}/saq"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC,
+        ),
+        ("POST", "/siklus/{cycle_id}/saq/pengaturan"): MANAGE,
+        ("GET", "/api/v1/cycles/{cycle_id}/bodies/{body_id}/answers"): SAQ_READ,
+        ("PUT", "/api/v1/cycles/{cycle_id}/bodies/{body_id}/answers/{item_id}"): SAQ_FILL,
     }
 )
 

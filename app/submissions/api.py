@@ -1,0 +1,148 @@
+"""JSON API of a body's SAQ: read its answers, save one answer (optimistic lock → 409)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from app.accounts.rules import Actor
+from app.errors import Forbidden
+from app.submissions import service
+from app.submissions.models import Answer
+from app.web.deps import get_db, org_actor
+
+router = APIRouter(prefix="/api/v1/cycles/{cycle_id}/bodies/{body_id}", tags=["submissions"])
+
+
+class AnswerOut(BaseModel):
+    item_id: int
+    item_code: str
+    indicator_code: str
+    declared: str | None
+    text_value: str
+    version: int
+    status: str
+    files: int
+    links: int
+    updated_at: datetime | None
+    updated_by_id: int | None
+
+
+class AnswersOut(BaseModel):
+    cycle_id: int
+    body_id: int
+    status: str
+    receipt_sha256: str
+    answers: list[AnswerOut]
+
+
+class AnswerIn(BaseModel):
+    value: str | None = Field(default=None, max_length=200)
+    text: str = Field(default="", max_length=5000)
+    version: int = Field(ge=0)
+
+
+def _answers(db: Session, ws: service.Workspace) -> list[AnswerOut]:
+    answers = service.answers_of(db, ws)
+    files = service.item_files(db, ws)
+    links = service.item_links(db, ws)
+    states = {s.item_id: s for s in service.item_states(ws, answers, files, links)}
+    out = []
+    for ind in ws.indicators:
+        for it in ind.items:
+            a: Answer | None = answers.get(it.id)
+            s = states[it.id]
+            out.append(
+                AnswerOut(
+                    item_id=it.id,
+                    item_code=it.code,
+                    indicator_code=ind.code,
+                    declared=a.declared if a else None,
+                    text_value=a.text_value if a else "",
+                    version=a.version if a else 0,
+                    status=s.status,
+                    files=s.files,
+                    links=s.links,
+                    updated_at=a.updated_at if a else None,
+                    updated_by_id=a.updated_by_id if a else None,
+                )
+            )
+    return out
+
+
+@router.get("/answers", response_model=AnswersOut)
+def read_answers(
+    cycle_id: int,
+    body_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> AnswersOut:
+    ws = service.get_workspace(db, actor, cycle_id, body_id)
+    sub = ws.submission
+    return AnswersOut(
+        cycle_id=ws.cycle.id,
+        body_id=ws.body.id,
+        status=ws.status,
+        receipt_sha256=sub.receipt_sha256 if sub else "",
+        answers=_answers(db, ws),
+    )
+
+
+def workspace_member(
+    cycle_id: int,
+    body_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Actor:
+    """Admit only people who may fill part of the body's SAQ, before the body is validated."""
+    ws = service.get_workspace(db, actor, cycle_id, body_id)
+    if not ws.fillable:
+        raise Forbidden("Anda tidak dapat mengisi SAQ badan publik ini.")
+    return actor
+
+
+@router.put(
+    "/answers/{item_id}",
+    response_model=AnswerOut,
+    responses={409: {"description": "Jawaban sudah diubah orang lain (versi berbeda)."}},
+)
+def save_answer(
+    cycle_id: int,
+    body_id: int,
+    item_id: int,
+    payload: AnswerIn,
+    actor: Actor = Depends(workspace_member),
+    db: Session = Depends(get_db, scope="function"),
+) -> AnswerOut | Response:
+    ws = service.get_workspace(db, actor, cycle_id, body_id)
+    try:
+        service.save_answer(
+            db, actor, ws, item_id, value=payload.value, text=payload.text, version=payload.version
+        )
+    except service.AnswerConflict as exc:
+        db.rollback()
+        current = exc.current
+        return JSONResponse(
+            {
+                "type": "about:blank",
+                "title": exc.title,
+                "status": 409,
+                "detail": exc.message,
+                "current": None
+                if current is None
+                else {
+                    "declared": current.declared,
+                    "text_value": current.text_value,
+                    "version": current.version,
+                    "updated_by": exc.by_name,
+                    "updated_at": current.updated_at.isoformat(),
+                },
+            },
+            status_code=409,
+            media_type="application/problem+json",
+        )
+    return next(a for a in _answers(db, ws) if a.item_id == item_id)
