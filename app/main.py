@@ -11,6 +11,7 @@ from app.accounts import users_views
 from app.accounts import views as accounts_views
 from app.bodies import api as bodies_api
 from app.bodies import views as bodies_views
+from app.certificates import views as certificates_views
 from app.config import PROJECT_ROOT, get_settings
 from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
         helpdesk_views,
         helpdesk_view_as,
         results_views,
+        certificates_views,
         portal_views,
         panels_views,
         panels_schedule_views,
