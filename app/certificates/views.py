@@ -132,35 +132,51 @@ def certificates_template(
     return redirect(f"/siklus/{cycle.id}/piagam", f"Templat piagam {label} disimpan.")
 
 
+def _preview(
+    request: Request, db: Session, actor: Actor, cycle: Cycle, kind: str, draft: dict[str, str]
+) -> Response:
+    award_kind = service.parse_kind(kind)
+    template = None
+    if draft:
+        template = CertificateTemplate(
+            kind=award_kind, title=draft.get("title", ""), body_text=draft.get("body_text", "")
+        )
+    try:
+        pdf = service.preview(db, cycle, award_kind, template)
+    except RECOVERABLE as exc:
+        ctx = _ctx(db, actor, cycle, drafts={award_kind: template}, error_kind=award_kind)
+        return render_form_error(request, PAGE, ctx, exc)
+    headers = {"Content-Disposition": f'inline; filename="pratinjau-{award_kind.value}.pdf"'}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
 @router.get("/siklus/{cycle_id}/piagam/templat/{kind}/pratinjau", name="certificates.preview")
 def certificates_preview(
     request: Request,
     cycle_id: int,
     kind: str,
-    title: str | None = None,
-    body_text: str | None = None,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    """A sample page of the template as PDF shown in the browser; with `title` and `body_text`
-    a draft (not saved) is previewed instead."""
+    """A sample page of the saved template, as PDF shown in the browser."""
+    return _preview(request, db, actor, _cycle(db, actor, cycle_id), kind, {})
+
+
+@router.post(
+    "/siklus/{cycle_id}/piagam/templat/{kind}/pratinjau", name="certificates.preview_draft"
+)
+def certificates_preview_draft(
+    request: Request,
+    cycle_id: int,
+    kind: str,
+    title: str = Form(""),
+    body_text: str = Form(""),
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    """A sample page of a draft (not saved) template; nothing is stored."""
     cycle = _cycle(db, actor, cycle_id)
-    award_kind = service.parse_kind(kind)
-    draft = None
-    if title is not None or body_text is not None:
-        saved = service.templates_of(db, cycle)[award_kind]
-        draft = CertificateTemplate(
-            kind=award_kind,
-            title=saved.title if title is None else title,
-            body_text=saved.body_text if body_text is None else body_text,
-        )
-    try:
-        pdf = service.preview(db, cycle, award_kind, draft)
-    except RECOVERABLE as exc:
-        ctx = _ctx(db, actor, cycle, drafts={award_kind: draft}, error_kind=award_kind)
-        return render_form_error(request, PAGE, ctx, exc)
-    headers = {"Content-Disposition": f'inline; filename="pratinjau-{award_kind.value}.pdf"'}
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    return _preview(request, db, actor, cycle, kind, {"title": title, "body_text": body_text})
 
 
 @router.post("/siklus/{cycle_id}/piagam/terbitkan", name="certificates.issue")

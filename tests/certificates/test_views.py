@@ -150,8 +150,15 @@ def test_bad_template_and_bad_images_are_shown_in_the_page_and_nothing_is_lost(
     assert preview.headers["content-type"] == "application/pdf"
     assert preview.headers["content-disposition"].startswith("inline")
     assert "Juara" in page_texts(preview.content)[0]
-    draft = client.get(f"{_page(c)}/templat/peringkat/pratinjau", params={"title": "{x}"})
+    draft = client.post(
+        f"{_page(c)}/templat/peringkat/pratinjau", data=form(title="{x}", body_text="b")
+    )
     assert draft.status_code == 422 and "{x}" in draft.text
+    draft = client.post(
+        f"{_page(c)}/templat/khusus/pratinjau", data=form(title="Draf {year}", body_text="b")
+    )
+    assert draft.status_code == 200 and "Draf 2025" in page_texts(draft.content)[0]
+    assert "Draf {year}" not in client.get(_page(c)).text  # a preview stores nothing
 
 
 def test_revoke_and_reissue_through_the_page_and_the_run_sheet(
@@ -215,3 +222,13 @@ def test_other_roles_and_commissions_are_refused(
     assert r.status_code == 403
     db.refresh(cert)
     assert cert.status == "valid"
+
+
+def test_the_panitia_finds_the_certificate_page_from_the_home_page(
+    client: TestClient, factory: Factory, db: Session
+) -> None:
+    c = ceremony(db, factory)
+    db.commit()
+    _login(client, db, c.panitia)
+    home = client.get("/beranda")
+    assert f'href="{_page(c)}"' in home.text

@@ -830,6 +830,9 @@ POLICY.update(
         ("GET", "/siklus/{cycle_id}/piagam/templat/{kind}/pratinjau"): Rule(
             allowed=CERT_READ.allowed, denied=CERT_READ.denied, params=KIND
         ),
+        ("POST", "/siklus/{cycle_id}/piagam/templat/{kind}/pratinjau"): Rule(
+            allowed=CERT_READ.allowed, denied=CERT_READ.denied, params=KIND
+        ),
         ("POST", "/siklus/{cycle_id}/piagam/terbitkan"): CERT_MANAGE,
         ("POST", "/siklus/{cycle_id}/piagam/{certificate_id}/cabut"): Rule(
             allowed=CERT_MANAGE.allowed, denied=CERT_MANAGE.denied, params=CERT
