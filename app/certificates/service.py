@@ -813,6 +813,7 @@ class PublicCertificate:
     superseded_by: str | None  # the serial of the reissue
     signature: str  # "" unsigned, "intact", "broken"
     signer: str
+    by_commission_key: bool  # signed with the key the commission has configured now
     url: str
 
 
@@ -832,15 +833,16 @@ def public_certificate(db: Session, serial: str) -> PublicCertificate:
     if cert is None or cycle is None or results.public_decree(db, cycle) is None:
         raise NotFound(NOT_FOUND_MESSAGE)
     newer = db.get(Certificate, cert.superseded_by_id) if cert.superseded_by_id else None
-    signature, signer = "", ""
+    signature, signer, by_key = "", "", False
     if cert.signed_sha256:
         try:
             stored = b"".join(get_storage().iter_chunks(blob_key(cert.signed_sha256)))
-            check = check_signature(stored)
+            check = check_signature(stored, _key_of(db, cycle))
         except BlobNotFound:
             check = None
         signature = "intact" if check is not None and check.intact else "broken"
         signer = check.signer if check is not None else ""
+        by_key = check is not None and check.by_commission_key
     return PublicCertificate(
         serial=cert.serial,
         status=cert.status,
@@ -852,6 +854,7 @@ def public_certificate(db: Session, serial: str) -> PublicCertificate:
         superseded_by=newer.serial if newer is not None else None,
         signature=signature,
         signer=signer,
+        by_commission_key=by_key,
         url=verification_url(get_settings().base_url, cert.serial),
     )
 

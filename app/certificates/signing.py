@@ -81,25 +81,28 @@ class SignatureCheck:
 
     intact: bool
     signer: str = ""
+    by_commission_key: bool = False  # made with the commission's configured key
 
 
-def check_signature(pdf: bytes) -> SignatureCheck:
+def check_signature(pdf: bytes, key: SigningKey | None = None) -> SignatureCheck:
     """Is the file's signature cryptographically intact (the bytes it covers are unchanged)?
 
-    Trust in the signer's certificate is not judged here (commission keys may be self-issued);
-    the page names the signer."""
+    The commission's configured key (`key`) is the only trust root: a signature made with it
+    counts as the commission's; no public PKI is consulted and nothing is fetched."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         sigs = reader.embedded_signatures
         if not sigs:
             return SignatureCheck(intact=False)
-        # No trust roots: trust is not judged, only integrity; nothing is fetched.
-        context = ValidationContext(trust_roots=[], allow_fetching=False)
+        roots = [key.signer.signing_cert] if key is not None else []
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
         status = validate_pdf_signature(sigs[-1], signer_validation_context=context)
         signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
         covers_all = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
         return SignatureCheck(
-            intact=bool(status.intact and status.valid and covers_all), signer=signer
+            intact=bool(status.intact and status.valid and covers_all),
+            signer=signer,
+            by_commission_key=bool(status.trusted),
         )
     except Exception:  # a damaged file is simply not intact
         log.info("signature check failed", exc_info=True)

@@ -365,10 +365,15 @@ def test_a_commission_with_a_key_signs_and_the_public_page_checks_the_stored_fil
     assert cert.signed_sha256
     view = service.public_certificate(db, cert.serial)
     assert view.signature == "intact" and "Komisi Informasi Uji" in view.signer
+    assert view.by_commission_key
     pdf = service.certificate_pdf(db, c.cycle, cert)
     assert PdfFileReader(io.BytesIO(pdf)).embedded_signatures
     bulk = _ceremony_print(db, c, "pdf")
     assert len(PdfFileReader(io.BytesIO(bulk)).embedded_signatures) == 1
+    # The commission changes its key: old files stay intact but are not by the current key.
+    (signing_dir / f"{c.org.slug}.p12").write_bytes(_pkcs12(b"rahasia-uji"))
+    view = service.public_certificate(db, cert.serial)
+    assert view.signature == "intact" and not view.by_commission_key
     # The stored file is altered behind the system's back: the page says so.
     path = get_settings().evidence_root / blob_key(cert.signed_sha256)
     path.write_bytes(pdf.replace(b"Monev KIP", b"Monev XIP", 1))
