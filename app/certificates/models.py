@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -72,6 +72,18 @@ class Certificate(Base):
     (`superseded_by_id`) and the new one back (`replaces_id`), so the lineage is kept."""
 
     __tablename__ = "certificates"
+    # At most one valid certificate per award of a body: a backstop for issuing twice at once.
+    __table_args__ = (
+        Index(
+            "uq_certificates_valid_award",
+            "cycle_id",
+            "body_id",
+            "award_key",
+            unique=True,
+            sqlite_where=text("status = 'valid'"),
+            postgresql_where=text("status = 'valid'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)

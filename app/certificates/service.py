@@ -481,10 +481,17 @@ def _new_certificate(
     return cert
 
 
-def _supersede(old: Certificate, new: Certificate) -> None:
+def _retire(db: Session, old: Certificate) -> None:
+    """Mark `old` superseded before its successor is added (one valid certificate per award);
+    the caller links it to the successor."""
     old.status = CertificateStatus.SUPERSEDED
-    old.superseded_by_id = new.id
     old.superseded_at = utcnow()
+    db.flush()
+
+
+def _lock_cycle(db: Session, cycle: Cycle) -> None:
+    """Serialise issuing for one cycle (PostgreSQL row lock; SQLite has one writer anyway)."""
+    db.execute(select(Cycle.id).where(Cycle.id == cycle.id).with_for_update())
 
 
 def _changed(cert: Certificate, plan: PlannedCertificate) -> bool:
@@ -499,6 +506,7 @@ def issue_certificates(db: Session, actor: Actor, cycle: Cycle) -> IssueSummary:
     a certificate whose printed award data changed is reissued (new serial; the old one is
     superseded and points to it), one whose award is gone is revoked, new awards get one."""
     require_certificate_manager(actor, cycle)
+    _lock_cycle(db, cycle)
     decree = _require_awards_final(db, cycle)
     plans = planned_certificates(db, cycle)
     existing = {(c.body_id, c.award_key): c for c in valid_certificates(db, cycle)}
@@ -514,11 +522,13 @@ def issue_certificates(db: Session, actor: Actor, cycle: Cycle) -> IssueSummary:
         if old is not None and not _changed(old, plan):
             summary.unchanged += 1
             continue
+        if old is not None:
+            _retire(db, old)
         new = _new_certificate(db, actor, cycle, decree, plan, taken, replaces=old)
         if old is None:
             summary.issued.append(new)
         else:
-            _supersede(old, new)
+            old.superseded_by_id = new.id
             summary.reissued.append(new)
             _audit(
                 db,
@@ -626,8 +636,9 @@ def reissue_certificate(
         raise InvalidTransition(
             "Penghargaan piagam ini tidak ada dalam SK yang berlaku; cabut piagamnya."
         )
+    _retire(db, cert)
     new = _new_certificate(db, actor, cycle, decree, plan, set(), replaces=cert)
-    _supersede(cert, new)
+    cert.superseded_by_id = new.id
     db.flush()
     _audit(
         db,

@@ -389,3 +389,30 @@ def test_a_wrong_passphrase_is_a_clear_error_and_nothing_is_issued(
     (signing_dir / f"{c.org.slug}.pass").write_text("salah")
     with pytest.raises(ValidationFailed, match="PKCS#12"):
         service.issue_certificates(db, c.sek, c.cycle)
+
+
+def test_the_database_keeps_one_valid_certificate_per_award(db: Session, factory: Factory) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    c = ceremony(db, factory)
+    service.issue_certificates(db, c.sek, c.cycle)
+    cert = service.valid_certificates(db, c.cycle)[0]
+    columns = ("organisation_id", "cycle_id", "body_id", "decree_id", "kind", "award_key")
+    twin = Certificate(
+        **{k: getattr(cert, k) for k in columns},
+        serial="2025-00000000",
+        award_title=cert.award_title,
+        data=cert.data,
+    )
+    with pytest.raises(IntegrityError), db.begin_nested():
+        db.add(twin)
+        db.flush()
+    service.revoke_certificate(db, c.sek, c.cycle, cert, reason="Ganda")
+    twin = Certificate(
+        **{k: getattr(cert, k) for k in columns},
+        serial="2025-00000001",
+        award_title=cert.award_title,
+        data=cert.data,
+    )
+    db.add(twin)
+    db.flush()  # a revoked one does not count
