@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     evidence_link_max_redirects: int = 5
     evidence_links_allow_private: bool = False  # tests only; refused in production
     evidence_retention_years: int = Field(default=0, ge=0)  # 0: keep evidence for ever
+    # Certificates (piagam): a commission signs its PDFs when `<dir>/<slug>.p12` exists
+    # (passphrase in `<dir>/<slug>.pass`); see app/certificates/signing.py.
+    piagam_signing_dir: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_evidence_settings(self) -> Settings:

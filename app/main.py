@@ -13,6 +13,7 @@ from app.audit import views as audit_views
 from app.bodies import api as bodies_api
 from app.bodies import registration_views
 from app.bodies import views as bodies_views
+from app.certificates import views as certificates_views
 from app.config import PROJECT_ROOT, get_settings
 from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
@@ -84,6 +85,7 @@ def create_app() -> FastAPI:
         helpdesk_views,
         helpdesk_view_as,
         results_views,
+        certificates_views,
         portal_views,
         panels_views,
         panels_schedule_views,

@@ -3,6 +3,7 @@
 from app.accounts import models as accounts_models
 from app.audit import models as audit_models
 from app.bodies import models as bodies_models
+from app.certificates import models as certificates_models
 from app.conflicts import models as conflicts_models
 from app.cycles import models as cycles_models
 from app.evidence import models as evidence_models
@@ -22,6 +23,7 @@ __all__ = [
     "accounts_models",
     "audit_models",
     "bodies_models",
+    "certificates_models",
     "conflicts_models",
     "cycles_models",
     "evidence_models",

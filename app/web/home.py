@@ -69,6 +69,14 @@ def dashboard(
         .where(Organisation.id.in_(actor.organisation_ids))
         .order_by(Organisation.short_name)
     ).all()
+    if actor.organisation_id and actor.has(Role.PANITIA):
+        from app.cycles.models import Cycle
+
+        ctx["ceremony_cycles"] = db.scalars(
+            select(Cycle)
+            .where(Cycle.organisation_id == actor.organisation_id)
+            .order_by(Cycle.year.desc(), Cycle.name)
+        ).all()
     ctx["jobs"] = recent_jobs(db, actor, limit=5)
     return render(request, "home/dashboard.html", ctx)
 

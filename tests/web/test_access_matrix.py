@@ -46,6 +46,7 @@ def build_world(factory: Factory, db: Session) -> World:
         "operator": factory.user(a, Role.OPERATOR, body=body),
         "outsider": factory.user(b, Role.SEKRETARIAT),
         "admin": factory.user(is_admin=True),
+        "panitia": factory.user(a, Role.PANITIA),
     }
     sek = factory.actor(w.users["sekretariat"])
     tok, _ = accounts.create_api_token(db, sek, "t")
@@ -77,6 +78,7 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_registration(db, w, a)
     _add_verification(factory, db, w, a, body)
     _add_submission(factory, db, w, a, body)
+    _add_certificate(db, w, a, body)
     db.flush()
     return w
 
@@ -191,6 +193,46 @@ def _add_submission(factory: Factory, db: Session, w: World, org: Any, body: Any
     db.add_all([ef, link])
     db.flush()
     w.ids.update(item_id=w.ids["node_id"], file_id=ef.id, link_id=link.id)
+
+
+def _add_certificate(db: Session, w: World, org: Any, body: Any) -> None:
+    """An issued certificate of the operator's body under the published decree."""
+    from datetime import date
+
+    from app.certificates.models import Certificate
+    from app.certificates.rules import AwardKind, CertificateData, new_serial
+    from app.certificates.service import snapshot
+
+    data = CertificateData(
+        serial=new_serial(2025),
+        kind=AwardKind.INFORMATIF,
+        award_title="Badan Publik Informatif",
+        body=body.name,
+        category="Kategori uji",
+        qualification="Informatif",
+        score=None,
+        rank=1,
+        year=2025,
+        decree_number="SK/1",
+        place="Kota Uji",
+        issued_on=date(2025, 12, 17),
+        signatory_name="Ketua",
+        signatory_title="Ketua Komisi",
+    )
+    cert = Certificate(
+        organisation_id=org.id,
+        cycle_id=w.ids["cycle_id"],
+        serial=data.serial,
+        body_id=body.id,
+        decree_id=w.ids["decree_id"],
+        kind=data.kind.value,
+        award_key="informatif",
+        award_title=data.award_title,
+        data=snapshot(data),
+    )
+    db.add(cert)
+    db.flush()
+    w.ids.update(certificate_id=cert.id, serial=cert.serial)
 
 
 def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
@@ -1099,6 +1141,56 @@ POLICY.update(
         ("PUT", "/api/v1/cycles/{cycle_id}/bodies/{body_id}/answers/{item_id}"): SAQ_FILL,
     }
 )
+
+CERT_READ = Rule(
+    allowed=("sekretariat", "panitia"),
+    denied=("komisioner", "juri", "verifikator", "operator", "outsider"),
+    params=CYC,
+)
+CERT_MANAGE = Rule(
+    allowed=("sekretariat",),
+    denied=("panitia", "komisioner", "juri", "operator", "outsider"),
+    params=CYC,
+)
+CERT = lambda w: {"cycle_id": w.ids["cycle_id"], "certificate_id": w.ids["certificate_id"]}
+KIND = lambda w: {"cycle_id": w.ids["cycle_id"], "kind": "khusus"}
+POLICY.update(
+    {
+        ("GET", "/siklus/{cycle_id}/piagam"): CERT_READ,
+        ("POST", "/siklus/{cycle_id}/piagam/pengaturan"): CERT_MANAGE,
+        ("POST", "/siklus/{cycle_id}/piagam/templat/{kind}"): Rule(
+            allowed=CERT_MANAGE.allowed, denied=CERT_MANAGE.denied, params=KIND
+        ),
+        ("GET", "/siklus/{cycle_id}/piagam/templat/{kind}/pratinjau"): Rule(
+            allowed=CERT_READ.allowed, denied=CERT_READ.denied, params=KIND
+        ),
+        ("POST", "/siklus/{cycle_id}/piagam/templat/{kind}/pratinjau"): Rule(
+            allowed=CERT_READ.allowed, denied=CERT_READ.denied, params=KIND
+        ),
+        ("POST", "/siklus/{cycle_id}/piagam/terbitkan"): CERT_MANAGE,
+        ("POST", "/siklus/{cycle_id}/piagam/{certificate_id}/cabut"): Rule(
+            allowed=CERT_MANAGE.allowed, denied=CERT_MANAGE.denied, params=CERT
+        ),
+        ("POST", "/siklus/{cycle_id}/piagam/{certificate_id}/terbitkan-ulang"): Rule(
+            allowed=CERT_MANAGE.allowed, denied=CERT_MANAGE.denied, params=CERT
+        ),
+        ("GET", "/siklus/{cycle_id}/piagam/{certificate_id}/unduh"): Rule(
+            allowed=CERT_READ.allowed, denied=CERT_READ.denied, params=CERT
+        ),
+        ("POST", "/siklus/{cycle_id}/piagam/cetak"): CERT_READ,
+        ("GET", "/siklus/{cycle_id}/piagam/susunan-acara.{fmt}"): Rule(
+            allowed=CERT_READ.allowed,
+            denied=CERT_READ.denied,
+            params=lambda w: {"cycle_id": w.ids["cycle_id"], "fmt": "pdf"},
+        ),
+        # Public: anyone scanning a certificate's QR code (the page itself hides unpublished
+        # results behind the same 404 as an unknown serial).
+        ("GET", "/piagam/{serial}"): Rule(
+            public=True, params=lambda w: {"serial": w.ids["serial"]}
+        ),
+    }
+)
+
 
 EXEMPT_PREFIXES = ("/static", "/openapi.json", "/api/docs")
 
