@@ -20,26 +20,21 @@ STATUSES: dict[str, str] = {
     "scored": "Dinilai panel",
     "published": "Diumumkan",
 }
-# Statuses without a table yet (appeals are being built): shown as "—", never as 0.
-UNAVAILABLE = frozenset({"appealed"})
 
 
 @dataclass(frozen=True)
 class FunnelRow:
-    """One category's counts (None: not tracked yet)."""
+    """One category's counts per status."""
 
     category_id: int | None
     category: str
-    counts: dict[str, int | None]
+    counts: dict[str, int]
     pending_registrations: int = 0
 
 
 def total_row(rows: list[FunnelRow]) -> FunnelRow:
-    """The sum of the categories (an unavailable status stays unavailable)."""
-    counts: dict[str, int | None] = {}
-    for key in STATUSES:
-        values = [r.counts.get(key) for r in rows]
-        counts[key] = None if key in UNAVAILABLE else sum(v or 0 for v in values)
+    """The sum of the categories."""
+    counts = {key: sum(r.counts.get(key, 0) for r in rows) for key in STATUSES}
     return FunnelRow(None, "Semua kategori", counts, sum(r.pending_registrations for r in rows))
 
 

@@ -23,7 +23,7 @@ from app.cycles.access import actor_id, require_manager
 from app.cycles.categories import categories_of
 from app.cycles.models import Cycle, CycleCategory, CycleTarget
 from app.dashboards.body import answered_condition
-from app.dashboards.rules import STATUSES, UNAVAILABLE, FunnelRow, total_row
+from app.dashboards.rules import STATUSES, FunnelRow, total_row
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.panels import service as panels
 from app.panels.models import PanelResult
@@ -31,6 +31,7 @@ from app.results.exports import escape_cell
 from app.results.models import ResultRow, ShortlistEntry
 from app.results.service import current_decree
 from app.submissions.models import Answer, Submission, SubmissionStatus, Verdict
+from app.verification.models import Appeal
 
 MAX_REMINDER_DAYS = 60
 
@@ -79,6 +80,8 @@ def status_condition(db: Session, cycle: Cycle, status: str) -> ColumnElement[bo
                 Answer.submission_id == Submission.id, Answer.verdict == Verdict.PENDING
             ),
         )
+    if status == "appealed":
+        return exists().where(Appeal.cycle_id == cycle.id, Appeal.body_id == CycleTarget.body_id)
     if status == "shortlisted":
         return exists().where(
             ShortlistEntry.cycle_id == cycle.id, ShortlistEntry.body_id == CycleTarget.body_id
@@ -102,12 +105,8 @@ def funnel(db: Session, actor: Actor, cycle: Cycle) -> list[FunnelRow]:
     """Per category of the cycle, how many target bodies are in each status."""
     require_dashboard_reader(actor, cycle)
     cats = categories_of(db, cycle)
-    counts: dict[int, dict[str, int | None]] = {c.id: {} for c in cats}
+    counts: dict[int, dict[str, int]] = {c.id: {} for c in cats}
     for status in STATUSES:
-        if status in UNAVAILABLE:
-            for c in cats:
-                counts[c.id][status] = None
-            continue
         rows = db.execute(
             select(CycleTarget.cycle_category_id, func.count())
             .where(CycleTarget.cycle_id == cycle.id, status_condition(db, cycle, status))
@@ -153,7 +152,7 @@ def bodies_in(
 ) -> Page:
     """The target bodies of one cell of the funnel, paginated in the database."""
     require_dashboard_reader(actor, cycle)
-    if status not in STATUSES or status in UNAVAILABLE:
+    if status not in STATUSES:
         raise NotFound("Status tidak dikenal.")
     stmt = (
         select(Body, CycleCategory.name)
@@ -235,7 +234,7 @@ def _table(rows: list[FunnelRow]) -> list[list[object]]:
     body: list[list[object]] = [
         [
             escape_cell(r.category),
-            *("—" if r.counts[k] is None else r.counts[k] for k in STATUSES),
+            *(r.counts[k] for k in STATUSES),
             r.pending_registrations,
         ]
         for r in rows

@@ -14,7 +14,7 @@ from app.cycles.categories import get_category
 from app.cycles.models import Cycle
 from app.cycles.views import cycle_page
 from app.dashboards import service
-from app.dashboards.rules import STATUSES, UNAVAILABLE, share
+from app.dashboards.rules import STATUSES, share
 from app.errors import RECOVERABLE, NotFound
 from app.portal.charts import bar_chart
 from app.results.views import XLSX
@@ -33,12 +33,11 @@ def _cycle(db: Session, actor: Actor, cycle_id: int) -> Cycle:
 def _ctx(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
     rows = service.funnel_with_total(db, actor, cycle)
     total = rows[-1]
-    bars = [(label, total.counts[k] or 0) for k, label in STATUSES.items() if k not in UNAVAILABLE]
+    bars = [(label, total.counts[k]) for k, label in STATUSES.items()]
     return {
         **cycle_page(db, actor, cycle, "dasbor"),
         "rows": rows,
         "statuses": STATUSES,
-        "unavailable": UNAVAILABLE,
         "share": share,
         "chart": bar_chart(f"Perkembangan {cycle.name}", bars, unit=" badan"),
         "submitted_chart": bar_chart(

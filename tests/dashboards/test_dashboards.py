@@ -31,6 +31,7 @@ from app.questionnaires.service import questionnaire_for_body
 from app.results import service as results
 from app.results.models import ResultRow, ShortlistEntry
 from app.submissions.models import Answer, Submission
+from app.verification.models import Appeal
 from tests.factories import Factory, form, login
 
 NOW = datetime(2026, 9, 10, 12, 0, tzinfo=UTC)
@@ -90,11 +91,11 @@ def test_the_last_day_is_urgent() -> None:
     assert next_action(_state(), CLOSE - timedelta(hours=5)).urgent
 
 
-def test_the_total_row_sums_and_keeps_unavailable_as_unknown() -> None:
-    a = FunnelRow(1, "A", {k: (None if k == "appealed" else 2) for k in STATUSES}, 1)
-    b = FunnelRow(2, "B", {k: (None if k == "appealed" else 3) for k in STATUSES}, 0)
+def test_the_total_row_sums_the_categories() -> None:
+    a = FunnelRow(1, "A", dict.fromkeys(STATUSES, 2), 1)
+    b = FunnelRow(2, "B", dict.fromkeys(STATUSES, 3), 0)
     total = total_row([a, b])
-    assert total.counts["submitted"] == 5 and total.counts["appealed"] is None
+    assert total.counts["submitted"] == 5 and total.counts["appealed"] == 5
     assert total.pending_registrations == 1
     assert share(1, 4) == "25 %" and share(None, 4) == "" and share(1, 0) == ""
 
@@ -102,23 +103,25 @@ def test_the_total_row_sums_and_keeps_unavailable_as_unknown() -> None:
 # --- the funnel against the database -------------------------------------------------------------
 
 
-def _answers(db: Session, cycle: Cycle, sub: Submission, verdicts: list[str]) -> None:
+def _answers(db: Session, cycle: Cycle, sub: Submission, verdicts: list[str]) -> list[Answer]:
     bq = questionnaire_for_body(db, cycle, sub.body_id)
     assert bq is not None
     pairs = [(i, ind) for ind in bq.spec.indicators for i in ind.items]
-    for (item, ind), verdict in zip(pairs, verdicts, strict=False):
-        db.add(
-            Answer(
-                submission_id=sub.id,
-                cycle_id=cycle.id,
-                body_id=sub.body_id,
-                item_id=item.id,
-                indicator_id=ind.id,
-                declared="ya",
-                verdict=verdict,
-            )
+    answers = [
+        Answer(
+            submission_id=sub.id,
+            cycle_id=cycle.id,
+            body_id=sub.body_id,
+            item_id=item.id,
+            indicator_id=ind.id,
+            declared="ya",
+            verdict=verdict,
         )
+        for (item, ind), verdict in zip(pairs, verdicts, strict=False)
+    ]
+    db.add_all(answers)
     db.flush()
+    return answers
 
 
 def _sub(db: Session, cycle: Cycle, body: Body, status: str) -> Submission:
@@ -153,7 +156,17 @@ def _busy_cycle(db: Session, factory: Factory) -> tuple[Organisation, Cycle, lis
     factory.user(org, Role.OPERATOR, body=b)  # invited, no password yet
     _answers(db, cycle, _sub(db, cycle, a, "draft"), ["pending"])
     _sub(db, cycle, b, "draft")  # started, nothing answered
-    _answers(db, cycle, _sub(db, cycle, c, "submitted"), ["accepted", "rejected"])
+    rejected = _answers(db, cycle, _sub(db, cycle, c, "submitted"), ["accepted", "rejected"])[1]
+    db.add(  # the body appeals its rejected item
+        Appeal(
+            organisation_id=org.id,
+            cycle_id=cycle.id,
+            body_id=c.id,
+            answer_id=rejected.id,
+            item_id=rejected.item_id,
+            reason="Bukti sudah diunggah",
+        )
+    )
     _answers(db, cycle, _sub(db, cycle, d, "submitted"), ["accepted", "pending"])
     db.add(
         ShortlistEntry(
@@ -192,6 +205,7 @@ def _expected(db: Session, cycle: Cycle) -> dict[int, Counter[str]]:
         else set()
     )
     shortlisted = {e.body_id for e in db.scalars(select(ShortlistEntry))}
+    appealed = {a.body_id for a in db.scalars(select(Appeal))}
     scored = {r.body_id for r in db.scalars(select(PanelResult))}
     out: dict[int, Counter[str]] = {}
     for t in targets:
@@ -216,6 +230,7 @@ def _expected(db: Session, cycle: Cycle) -> dict[int, Counter[str]]:
             c["submitted"] += 1
             if answers and all(a.verdict != "pending" for a in answers):
                 c["verified"] += 1
+        c["appealed"] += t.body_id in appealed
         c["shortlisted"] += t.body_id in shortlisted
         c["scored"] += t.body_id in scored
         c["published"] += t.body_id in published
@@ -232,10 +247,7 @@ def test_the_funnel_matches_the_database(db: Session, factory: Factory) -> None:
         assert row.category_id is not None
         want = expected[row.category_id]
         for key in STATUSES:
-            if key == "appealed":
-                assert row.counts[key] is None
-            else:
-                assert row.counts[key] == want[key], (row.category, key)
+            assert row.counts[key] == want[key], (row.category, key)
     total = total_row(rows)
     assert total.counts == {
         "registered": 6,
@@ -243,7 +255,7 @@ def test_the_funnel_matches_the_database(db: Session, factory: Factory) -> None:
         "filling": 1,
         "submitted": 2,
         "verified": 1,
-        "appealed": None,
+        "appealed": 1,
         "shortlisted": 1,
         "scored": 1,
         "published": total.counts["published"],
@@ -266,8 +278,9 @@ def test_a_cell_lists_its_bodies_paginated_in_the_database(db: Session, factory:
         db, sek, cycle, status="submitted", category_id=cat.cycle_category_id
     )
     assert [r.body.id for r in in_cat.items] == [c.id]
+    assert [r.body.id for r in service.bodies_in(db, sek, cycle, status="appealed").items] == [c.id]
     with pytest.raises(NotFound):
-        service.bodies_in(db, sek, cycle, status="appealed")
+        service.bodies_in(db, sek, cycle, status="ditolak")
 
 
 def test_only_the_commissions_sekretariat_and_komisioner_read_it(
@@ -363,7 +376,7 @@ def test_the_exports_carry_the_same_numbers(
     rows = list(csv.reader(io.StringIO(r.text)))
     assert rows[0][:5] == ["Kategori", "Terdaftar", "Akun aktif", "Sedang mengisi", "Mengirim SAQ"]
     assert rows[-1][0] == "Semua kategori" and rows[-1][1:5] == ["6", "1", "1", "2"]
-    assert rows[-1][6] == "—"
+    assert rows[-1][6] == "1"  # one body appealed
     x = client.get(f"/siklus/{cycle.id}/dasbor/ekspor.xlsx")
     ws = load_workbook(io.BytesIO(x.content)).active
     assert ws is not None
