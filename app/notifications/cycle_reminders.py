@@ -9,8 +9,9 @@
 - `juror_pending`: while the presentation stage is open, jurors who owe scores for bodies
   that have already presented (at most once a day per panel).
 
-Verifiers' pending work has no trigger yet: the verification tables are being built; add a
-`@reminder_trigger("verifier_pending")` here once `app.verification` has its models.
+- `verifier_pending`: from N days before the verification stage closes, verifiers whose
+  assigned bodies are not finished; while the appeal stage is open, verifiers who have appeals
+  to decide (at most once a day per verifier and cycle).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from app.notifications.rules import deadline_reminder_due
 from app.orgs.models import Organisation
 from app.panels import service as panels
 from app.submissions.models import Submission, SubmissionStatus
+from app.verification.models import Appeal, AppealStatus, Assignment, AssignmentStatus
 from app.web.format import fmt_datetime
 
 # A recheck that has not reported back after this long no longer holds the reminder back.
@@ -276,4 +278,79 @@ def remind_pending_jurors(db: Session, now: datetime) -> int:
                     now=now,
                 )
                 queued += msg is not None
+    return queued
+
+
+def _verification_work(
+    db: Session, cycle: Cycle, now: datetime
+) -> dict[int, tuple[User, list[str]]]:
+    """Per verifier: the bodies (and appeals) still waiting for them in the open windows."""
+    owed: dict[int, tuple[User, list[str]]] = {}
+    window = _window(db, cycle, "verification", None)
+    lead = timedelta(days=cycle.reminder_days_before)
+    if (
+        window is not None
+        and window.opens_at <= now < window.closes_at
+        and (now >= window.closes_at - lead)
+    ):
+        rows = db.execute(
+            select(User, Body.name)
+            .join(Assignment, Assignment.verifier_id == User.id)
+            .join(Body, Body.id == Assignment.body_id)
+            .where(
+                Assignment.cycle_id == cycle.id,
+                Assignment.status.in_(
+                    [
+                        AssignmentStatus.ASSIGNED,
+                        AssignmentStatus.IN_PROGRESS,
+                        AssignmentStatus.RETURNED,
+                    ]
+                ),
+                User.is_active,
+            )
+            .order_by(User.id, Body.name)
+        )
+        for user, name in rows:
+            owed.setdefault(user.id, (user, []))[1].append(name)
+    appeals = _window(db, cycle, "appeal", None)
+    if appeals is not None and appeals.opens_at <= now < appeals.closes_at:
+        rows = db.execute(
+            select(User, Body.name)
+            .join(Appeal, Appeal.decider_id == User.id)
+            .join(Body, Body.id == Appeal.body_id)
+            .where(
+                Appeal.cycle_id == cycle.id,
+                Appeal.status == AppealStatus.FILED,
+                User.is_active,
+            )
+            .order_by(User.id, Body.name)
+        )
+        for user, name in rows:
+            owed.setdefault(user.id, (user, []))[1].append(f"{name} (sanggah)")
+    return owed
+
+
+@reminder_trigger("verifier_pending")
+def remind_pending_verifiers(db: Session, now: datetime) -> int:
+    """Verifiers with unfinished bodies near the verification deadline, or appeals to decide."""
+    queued = 0
+    for cycle in _open_cycles(db):
+        org = db.get(Organisation, cycle.organisation_id)
+        assert org is not None
+        for user, names in _verification_work(db, cycle, now).values():
+            msg = send_reminder_once(
+                db,
+                trigger_key=f"verifier-pending:cycle:{cycle.id}:day:{now.date().isoformat()}",
+                recipient=user,
+                template="verifier_pending",
+                context={
+                    "cycle": cycle.name,
+                    "count": len(names),
+                    "bodies": names,
+                    "link": _link(f"/verifikasi/{cycle.id}"),
+                },
+                organisation_id=org.id,
+                now=now,
+            )
+            queued += msg is not None
     return queued

@@ -74,6 +74,7 @@ def test_the_cycle_triggers_are_registered() -> None:
     assert TRIGGERS["saq_deadline"] is remind_saq_deadline
     assert TRIGGERS["evidence_links"] is remind_broken_links
     assert TRIGGERS["juror_pending"] is remind_pending_jurors
+    assert "verifier_pending" in TRIGGERS
 
 
 # --- SAQ deadline --------------------------------------------------------------------------------
@@ -278,3 +279,58 @@ def test_jurors_owing_scores_are_reminded_once_a_day(db: Session, factory: Facto
     )
     db.flush()
     assert remind_pending_jurors(db, t1 + D) == 0  # nothing owed any more
+
+
+# --- verifiers -----------------------------------------------------------------------------------
+
+
+def test_verifiers_with_unfinished_bodies_or_appeals_are_reminded_once_a_day(
+    db: Session, factory: Factory
+) -> None:
+    from app.db import utcnow
+    from app.notifications.cycle_reminders import remind_pending_verifiers
+    from app.submissions.models import Answer
+    from app.verification import service as verification
+    from app.verification.models import Appeal, AssignmentStatus
+    from tests.verification.helpers import build, set_stage
+
+    w = build(factory, db, bodies=2, verifiers=2)
+    first, second = w.verifiers
+    a = verification.assign_verifier(
+        db, w.sek, w.cycle, body_id=w.bodies[0].id, verifier_id=first.id
+    )
+    # a clock at 01:00 of a day inside a verification window of several days
+    now = utcnow().replace(hour=1, minute=0, second=0, microsecond=0)
+    stage = set_stage(db, w.cycle, "verification")
+    stage.opens_at, stage.closes_at = now - 2 * D, now + 3 * D
+    w.cycle.reminder_days_before = 2  # reminders only from 2 days before the close: not yet
+    assert remind_pending_verifiers(db, now) == 0
+    w.cycle.reminder_days_before = 7
+    assert remind_pending_verifiers(db, now) == 1
+    assert remind_pending_verifiers(db, now + H) == 0  # once a day
+    (mail,) = _sent_to(db, first)
+    assert w.bodies[0].name in mail.body_text and f"/verifikasi/{w.cycle.id}" in mail.body_text
+    a.status = AssignmentStatus.LOCKED
+    db.flush()
+    assert remind_pending_verifiers(db, now + D) == 0  # finished: nothing owed
+    answer = db.scalars(select(Answer).where(Answer.body_id == w.bodies[0].id)).first()
+    assert answer is not None
+    db.add(
+        Appeal(
+            organisation_id=w.org.id,
+            cycle_id=w.cycle.id,
+            body_id=w.bodies[0].id,
+            answer_id=answer.id,
+            item_id=answer.item_id,
+            reason="Bukti sudah ada",
+            decider_id=second.id,
+        )
+    )
+    db.flush()
+    assert remind_pending_verifiers(db, now + D) == 0  # the appeal window is not open
+    appeal_stage = set_stage(db, w.cycle, "appeal")
+    appeal_stage.opens_at, appeal_stage.closes_at = now, now + 3 * D
+    db.flush()
+    assert remind_pending_verifiers(db, now + D) == 1
+    (appeal_mail,) = _sent_to(db, second)
+    assert "(sanggah)" in appeal_mail.body_text
