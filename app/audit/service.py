@@ -199,3 +199,88 @@ def object_types(db: Session, organisation_id: int) -> list[str]:
             .order_by(AuditEvent.object_type)
         )
     )
+
+
+def submission_timeline(
+    db: Session, organisation_id: int, cycle_id: int, body_id: int, *, limit: int = 1000
+) -> list[TimelineEntry]:
+    """What happened to one body's SAQ in a cycle, oldest first, as the body may see it: the
+    submission, its answers as saved, its files and links, its clarifications and appeals.
+    People outside the body are shown as the commission (never by name)."""
+    from sqlalchemy import or_
+
+    from app.accounts.models import RoleGrant
+    from app.evidence.models import EvidenceFile
+    from app.submissions.models import Answer, AnswerLink, Submission
+    from app.verification.models import Appeal, Clarification
+
+    def ids(q: Any) -> list[str]:
+        return [str(i) for i in db.scalars(q)]
+
+    mine = (Answer.cycle_id == cycle_id) & (Answer.body_id == body_id)
+    objects = {
+        "submission": ids(
+            select(Submission.id).where(
+                Submission.cycle_id == cycle_id, Submission.body_id == body_id
+            )
+        ),
+        "evidence_file": ids(
+            select(EvidenceFile.id).where(
+                EvidenceFile.cycle_id == cycle_id, EvidenceFile.body_id == body_id
+            )
+        ),
+        "answer_link": ids(
+            select(AnswerLink.id).where(
+                AnswerLink.cycle_id == cycle_id, AnswerLink.body_id == body_id
+            )
+        ),
+        "clarification": ids(
+            select(Clarification.id).where(
+                Clarification.cycle_id == cycle_id, Clarification.body_id == body_id
+            )
+        ),
+        "appeal": ids(
+            select(Appeal.id).where(Appeal.cycle_id == cycle_id, Appeal.body_id == body_id)
+        ),
+    }
+    answers = ids(select(Answer.id).where(mine))
+    conditions = [
+        (AuditEvent.object_type == kind) & AuditEvent.object_id.in_(found)
+        for kind, found in objects.items()
+        if found
+    ]
+    if answers:  # the body's own edits; verdicts are shown on the published verification
+        conditions.append(
+            (AuditEvent.object_type == "answer")
+            & AuditEvent.object_id.in_(answers)
+            & AuditEvent.action.startswith("submission.")
+        )
+    if not conditions:
+        return []
+    events = list(
+        db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.organisation_id == organisation_id, or_(*conditions))
+            .order_by(AuditEvent.id)
+            .limit(limit)
+        )
+    )
+    entries = _entries(db, events)
+    from app.bodies.models import Body
+
+    units = select(Body.id).where(Body.parent_id == body_id)
+    people = set(  # the body's and its PPID pelaksana units' own people
+        db.scalars(
+            select(RoleGrant.user_id).where(
+                (RoleGrant.body_id == body_id) | RoleGrant.body_id.in_(units)
+            )
+        )
+    )
+    return [
+        e
+        if e.event.actor_user_id in people
+        else TimelineEntry(
+            e.event, "Komisi Informasi" if e.event.actor_user_id else "Sistem", e.changes
+        )
+        for e in entries
+    ]

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from app.accounts.rules import Actor, Role
 from app.audit import rules, service
 from app.errors import NotFound
-from app.web.deps import get_db, role_actor
+from app.submissions.service import get_workspace
+from app.web.deps import current_actor, get_db, role_actor
 from app.web.templating import render
 
 router = APIRouter()
@@ -78,4 +79,21 @@ def object_timeline_page(
             "label": rules.object_label(object_type),
             "show": rules.show_value,
         },
+    )
+
+
+@router.get("/siklus/{cycle_id}/badan/{body_id}/saq/riwayat", name="audit.submission")
+def submission_timeline_page(
+    request: Request,
+    cycle_id: int,
+    body_id: int,
+    actor: Actor = Depends(current_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    ws = get_workspace(db, actor, cycle_id, body_id)  # the body's people or its sekretariat
+    entries = service.submission_timeline(db, ws.cycle.organisation_id, ws.cycle.id, ws.body.id)
+    return render(
+        request,
+        "audit/submission.html",
+        {"entries": entries, "cycle": ws.cycle, "body": ws.body, "show": rules.show_value},
     )

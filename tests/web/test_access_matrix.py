@@ -410,6 +410,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/riwayat"): Rule(
         allowed=("sekretariat", "komisioner"), denied=("juri", "verifikator", "operator")
     ),
+    ("GET", "/siklus/{cycle_id}/badan/{body_id}/saq/riwayat"): Rule(
+        allowed=("sekretariat", "operator"),
+        denied=("komisioner", "juri", "verifikator", "outsider"),
+        params=lambda w: {"cycle_id": w.ids["cycle_id"], "body_id": w.ids["body_id"]},
+    ),
     ("GET", "/riwayat/{object_type}/{object_id}"): Rule(
         allowed=("sekretariat", "komisioner"),
         denied=("juri", "verifikator", "operator", "outsider"),
