@@ -25,6 +25,7 @@ from app.bodies.models import Body
 from app.cycles.access import actor_id, can_manage
 from app.cycles.models import Cycle, CycleCategory, CycleTarget
 from app.cycles.rules import ScoringConfig, shortlist_decisions
+from app.cycles.schedule import get_stage, require_stage_open
 from app.cycles.scoring import get_scoring_config
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -534,13 +535,41 @@ def cancel_decree(db: Session, actor: Actor, cycle: Cycle, decree: Decree) -> No
     db.flush()
 
 
+PLENARY = "plenary"
+PUBLICATION = "publication"
+
+
+def require_decree_window(
+    db: Session, cycle: Cycle, decree: Decree, stage_code: str, *, now: datetime | None = None
+) -> None:
+    """A first decree is approved in the plenary stage (when the cycle plans one) and published
+    in the publication stage; an amendment may come after those stages closed, never before
+    they opened (the 2024 national correction came weeks after the announcement)."""
+    stage = get_stage(db, cycle, stage_code)
+    if stage is None and stage_code == PLENARY:
+        return  # a cycle without a planned plenary stage approves whenever its decree is ready
+    if decree.amends_id is None or stage is None or stage.opens_at is None:
+        require_stage_open(db, cycle, stage_code, now=now)
+        return
+    if (now or utcnow()) < stage.opens_at:
+        require_stage_open(db, cycle, stage_code, now=now)  # names the opening time
+
+
 def approve_decree(
-    db: Session, actor: Actor, cycle: Cycle, decree: Decree, *, sk_number: str, sk_date: str
+    db: Session,
+    actor: Actor,
+    cycle: Cycle,
+    decree: Decree,
+    *,
+    sk_number: str,
+    sk_date: str,
+    now: datetime | None = None,
 ) -> Decree:
-    """Record the plenary's approval: SK number and date."""
+    """Record the plenary's approval (SK number and date) during the plenary stage."""
     require_komisioner_of(actor, cycle)
     if decree.status != DecreeStatus.DRAFT:
         raise InvalidTransition("Hanya SK berstatus draf yang dapat disetujui.")
+    require_decree_window(db, cycle, decree, PLENARY, now=now)
     errors: dict[str, str] = {}
     if not sk_number.strip():
         errors["sk_number"] = "Isi nomor SK."
@@ -554,7 +583,7 @@ def approve_decree(
     decree.sk_number = sk_number.strip()
     decree.sk_date = parsed
     decree.status = DecreeStatus.APPROVED
-    decree.approved_at = utcnow()
+    decree.approved_at = now or utcnow()
     decree.approved_by_id = actor_id(actor)
     _audit(
         db,
@@ -576,15 +605,18 @@ def publish_decree(
     decree: Decree,
     *,
     embargo_until: datetime | None = None,
+    now: datetime | None = None,
 ) -> Decree:
-    """Publish an approved decree (optionally embargoed); the one it amends is superseded."""
+    """Publish an approved decree (optionally embargoed) in the publication stage; the one it
+    amends is superseded."""
     require_komisioner_of(actor, cycle)
     if decree.status != DecreeStatus.APPROVED:
         raise InvalidTransition("SK harus disetujui dalam rapat pleno sebelum diterbitkan.")
+    require_decree_window(db, cycle, decree, PUBLICATION, now=now)
     blockers = publication_blockers(db, cycle)
     if blockers:
         raise InvalidTransition("Hasil belum dapat diterbitkan: " + " ".join(blockers))
-    now = utcnow()
+    now = now or utcnow()
     previous = current_decree(db, cycle)
     if previous is not None:
         previous.status = DecreeStatus.SUPERSEDED

@@ -81,8 +81,11 @@ def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
     from app.cycles.access import system_actor
     from app.cycles.models import Cycle
     from app.results import service as results
+    from tests.results.helpers import open_stage_now
 
     cycle = db.get(Cycle, w.ids["cycle_id"])
+    assert cycle is not None
+    open_stage_now(db, cycle)
     kom = factory.actor(w.users["komisioner"])
     rs = results.compute_and_store(db, system_actor(org.id), cycle)
     decree = results.draft_decree(db, system_actor(org.id), cycle, rs)
