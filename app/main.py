@@ -32,6 +32,7 @@ from app.panels import views as panels_views
 from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
+from app.results import api as results_api
 from app.results import views as results_views
 from app.web import home
 from app.web.deps import csrf_protect
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
         helpdesk_views,
         helpdesk_view_as,
         results_views,
+        results_api,
         portal_views,
         panels_views,
         panels_schedule_views,
