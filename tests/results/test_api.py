@@ -32,7 +32,7 @@ def _world(factory: Factory, db: Session):  # type: ignore[no-untyped-def]
 def test_the_sekretariat_computes_reads_the_rows_and_drafts_a_decree(
     client: TestClient, factory: Factory, db: Session
 ) -> None:
-    org, cycle, ids, tied, sek, _ = _world(factory, db)
+    _org, cycle, ids, tied, sek, _ = _world(factory, db)
     r = client.post(f"/api/v1/cycles/{cycle.id}/result-sets", headers=sek)
     assert r.status_code == 201, r.text
     made = r.json()
