@@ -439,10 +439,6 @@ def combine_grouped_sums(
     `SELECT body_id, indicator_code, SUM(weight * credit_scaled) … GROUP BY body_id,
     indicator_code`, restricted to items applying to each body's category.
     """
-    combiners = {
-        category: _Combiner(indicators, applicable.get(category, {}))
-        for category in set(body_categories.values())
-    }
     earned_by_body: dict[int, dict[str, int]] = {body_id: {} for body_id in body_categories}
     for row in earned:
         per_body = earned_by_body.get(row.body_id)
@@ -452,8 +448,24 @@ def combine_grouped_sums(
             raise ValueError(f"body {row.body_id}: two sums for {row.indicator_code}")
         # PostgreSQL's SUM over bigint returns numeric (a Decimal here): integral, so exact.
         per_body[row.indicator_code] = int(row.earned_scaled)
+    return combine_sums_by_body(indicators, applicable, body_categories, earned_by_body)
+
+
+def combine_sums_by_body(
+    indicators: Sequence[Indicator],
+    applicable: Mapping[str, Mapping[str, int]],
+    body_categories: Mapping[int, str],
+    earned_by_body: Mapping[int, Mapping[str, int]],
+) -> dict[int, SaqScore]:
+    """`combine_grouped_sums` for sums already gathered per body (indicator code → integer sum);
+    a body missing from `earned_by_body` scores 0."""
+    combiners = {
+        category: _Combiner(indicators, applicable.get(category, {}))
+        for category in set(body_categories.values())
+    }
+    empty: dict[str, int] = {}
     return {
-        body_id: combiners[category].combine(earned_by_body[body_id])
+        body_id: combiners[category].combine(earned_by_body.get(body_id, empty))
         for body_id, category in body_categories.items()
     }
 
