@@ -120,27 +120,27 @@ def rank_category(results: Sequence[FinalScore], policy: RankingPolicy) -> tuple
         if published is None or not r.inputs.submitted:
             continue
         group = 0 if r.shortlisted or not policy.shortlisted_first else 1
-        ties: list[Decimal] = []
-        for where, key in getters:
+        values: list[Decimal] = []
+        for where, ref in getters:
             if where == "final":
                 value = published
             elif where == "saq":
                 value = r.inputs.components.get(r.rules.saq_component, ZERO)
             elif where == "indicators":
-                value = r.inputs.indicators.get(key, ZERO)
+                value = r.inputs.indicators.get(ref, ZERO)
             else:
-                value = r.inputs.components.get(key, ZERO)
-            ties.append(publish_round(value))
+                value = r.inputs.components.get(ref, ZERO)
+            values.append(publish_round(value))
         keyed.append(
-            ((group, -published, *(-v for v in ties)), r.body_id, r, published, tuple(ties))
+            ((group, -published, *(-v for v in values)), r.body_id, r, published, tuple(values))
         )
     keyed.sort(key=lambda k: (k[0], k[1]))
     ranked: list[RankedBody] = []
     last = len(keyed) - 1
     rank = 0
-    for position, (key, body_id, r, published, ties) in enumerate(keyed):
-        same_as_previous = position > 0 and keyed[position - 1][0] == key
-        same_as_next = position < last and keyed[position + 1][0] == key
+    for position, (order, body_id, r, published, ties) in enumerate(keyed):
+        same_as_previous = position > 0 and keyed[position - 1][0] == order
+        same_as_next = position < last and keyed[position + 1][0] == order
         if not same_as_previous:
             rank = position + 1
         ranked.append(
