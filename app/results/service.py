@@ -117,6 +117,13 @@ class CycleFrame:
     categories: dict[str, CycleCategory]  # code → category
     body_category: dict[int, str]  # body id → category code
     submitted: set[int]
+    narrowed: bool = False
+
+
+def narrow_frame(frame: CycleFrame, body_ids: Iterable[int]) -> CycleFrame:
+    """The same cycle seen for a few bodies only (their SAQ reads only their answers)."""
+    keep = {b: frame.body_category[b] for b in body_ids if b in frame.body_category}
+    return CycleFrame(frame.categories, keep, frame.submitted & set(keep), narrowed=True)
 
 
 def cycle_frame(db: Session, cycle: Cycle) -> CycleFrame:
@@ -147,8 +154,13 @@ def _applies(codes: Sequence[str] | None, category: str) -> bool:
     return not codes or category in codes
 
 
-def saq_scores(db: Session, cycle: Cycle, frame: CycleFrame) -> dict[int, SaqScore]:
-    """Every submitter's verified SAQ: Σ item weight × credit per (body, indicator) in SQL."""
+def saq_scores(
+    db: Session, cycle: Cycle, frame: CycleFrame, *, declared: bool = False
+) -> dict[int, SaqScore]:
+    """Every submitter's verified SAQ: Σ item weight × credit per (body, indicator) in SQL.
+
+    `declared=True` scores the credits as the bodies declared them (before verification). A
+    frame narrowed to a few bodies (`narrow_frame`) reads only their answers."""
     questionnaire_ids = {
         c.questionnaire_id for c in frame.categories.values() if c.questionnaire_id
     }
@@ -185,16 +197,19 @@ def saq_scores(db: Session, cycle: Cycle, frame: CycleFrame) -> dict[int, SaqSco
             else:
                 excluded.setdefault(cat.id, []).append(item.id)
         applicable[code] = weights
+    credit = Answer.declared_credit_scaled if declared else Answer.credit_scaled
     query = (
         select(
             Answer.body_id,
             Answer.indicator_id,
-            cast(func.sum(Item.weight * Answer.credit_scaled), BigInteger),
+            cast(func.sum(Item.weight * credit), BigInteger),
         )
         .join(Item, Item.id == Answer.item_id)
         .where(Answer.cycle_id == cycle.id, Item.removed_at.is_(None))
         .group_by(Answer.body_id, Answer.indicator_id)
     )
+    if frame.narrowed:
+        query = query.where(Answer.body_id.in_(sorted(frame.body_category)))
     if excluded:
         query = query.join(
             CycleTarget,
