@@ -10,7 +10,9 @@ Functions other domains call:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -292,8 +294,30 @@ def _component_scores(db: Session, cycle: Cycle) -> dict[int, dict[str, Decimal]
     return found
 
 
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around a whole-cycle computation.
+
+    A recompute of 10,000 bodies makes a few hundred thousand small objects that hold no
+    reference cycles; the collector's repeated passes over them cost about a fifth of the run.
+    Reference counting still frees them; the collector resumes (and catches up) afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def calculate(db: Session, cycle: Cycle) -> Computation:
     """Recompute every target body's final score, qualification and rank (nothing stored)."""
+    with cyclic_gc_paused():
+        return _calculate(db, cycle)
+
+
+def _calculate(db: Session, cycle: Cycle) -> Computation:
     config = get_scoring_config(db, cycle)
     rules = scoring_rules(config)
     problems = scoring_rules_errors(rules)
