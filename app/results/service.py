@@ -246,11 +246,8 @@ def saq_scores(
             for i in indicators
             if i.questionnaire_id == qid
         ]
-        bodies = {
-            b: frame.body_category[b]
-            for b in scored
-            if frame.categories[frame.body_category[b]].questionnaire_id == qid
-        }
+        codes = {code for code, c in frame.categories.items() if c.questionnaire_id == qid}
+        bodies = {b: frame.body_category[b] for b in scored if frame.body_category[b] in codes}
         by_body = earned.get(qid, {})
         strangers = set(by_body) - set(bodies)
         if strangers:
