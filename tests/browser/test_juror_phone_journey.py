@@ -65,7 +65,11 @@ def add_presentation_cycle(url: str) -> None:
             cycle,
             [
                 schedule.StageEntry(
-                    c, True, str(i), to_local_input(o, org.timezone), to_local_input(e, org.timezone)
+                    c,
+                    True,
+                    str(i),
+                    to_local_input(o, org.timezone),
+                    to_local_input(e, org.timezone),
                 )
                 for i, (c, o, e) in enumerate(windows, start=1)
             ],
@@ -130,7 +134,9 @@ def juror_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def juror_phone(browser: Any, juror_server: str, request: pytest.FixtureRequest) -> Iterator[Journey]:
+def juror_phone(
+    browser: Any, juror_server: str, request: pytest.FixtureRequest
+) -> Iterator[Journey]:
     context = browser.new_context(
         viewport={"width": 360, "height": 740}, locale="id-ID", is_mobile=True, has_touch=True
     )
@@ -187,9 +193,12 @@ def test_a_juror_scores_on_a_phone(juror_phone: Journey) -> None:
     page.wait_for_url(re.compile(r"/panel/\d+$"))
     j.check("nilai-terkirim")
     assert page.get_by_text("Nilai dikirim").first.is_visible()
-    assert page.locator("li.list-group-item").filter(has_text=BODIES[0]).get_by_text(
-        "terkirim"
-    ).is_visible()
+    assert (
+        page.locator("li.list-group-item")
+        .filter(has_text=BODIES[0])
+        .get_by_text("terkirim")
+        .is_visible()
+    )
 
     # A conflict of interest: the juror abstains for the second body, with a reason.
     page.locator("li.list-group-item").filter(has_text=BODIES[1]).get_by_role(
@@ -200,7 +209,10 @@ def test_a_juror_scores_on_a_phone(juror_phone: Journey) -> None:
     page.get_by_role("button", name="Abstain").click()
     page.wait_for_url(re.compile(r"/panel/\d+$"))
     j.check("abstain")
-    assert page.locator("li.list-group-item").filter(has_text=BODIES[1]).get_by_text(
-        "abstain"
-    ).is_visible()
+    assert (
+        page.locator("li.list-group-item")
+        .filter(has_text=BODIES[1])
+        .get_by_text("abstain")
+        .is_visible()
+    )
     _fits(j)
