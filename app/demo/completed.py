@@ -11,14 +11,10 @@ pseudo-random answers. Idempotent: nothing happens when the cycle exists.
 
 from __future__ import annotations
 
-import bisect
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from fractions import Fraction
-from itertools import combinations_with_replacement
+from decimal import Decimal
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -32,6 +28,7 @@ from app.cycles.access import system_actor
 from app.cycles.models import Cycle, CycleCategory, CycleTarget
 from app.cycles.rules import to_utc
 from app.cycles.schedule import StageEntry
+from app.demo.fit import CRITERIA, DemoItem, fit_body
 from app.orgs.models import Organisation
 from app.panels import service as panels
 from app.panels.models import PanelScore, PanelSlot, ScoreStatus
@@ -42,7 +39,7 @@ from app.results import service as results
 from app.results.models import ResultRow
 from app.submissions.models import Answer, Submission, SubmissionStatus
 from app.verification.rules import Indicator as RuleIndicator
-from app.verification.rules import IndicatorSums, Verdict, combine_indicator_sums
+from app.verification.rules import Verdict
 
 COMPLETED_CYCLE = "Monev KIP 2024"
 COMPLETED_YEAR = 2024
@@ -76,20 +73,10 @@ TARGETS: dict[str, Decimal] = {
 CAPPED_CATEGORY = "pemkab_pemkot"  # the other bodies of this category stay below Kota Pasuruan
 NOT_SUBMITTED = 2  # the last bodies of the two smallest categories did not submit
 JURORS = ("juri1.jatim", "juri2.jatim", "juri3.jatim")
-_SIX = Decimal("0.000001")
 
 
 class CompletedCycleRefused(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class _Item:
-    id: int
-    indicator_id: int
-    indicator: str
-    weight: int
-    options: tuple[tuple[str, int], ...]  # (label, credit scaled) for choice items, best first
 
 
 def _local(org: Organisation, text: str) -> datetime:
@@ -188,7 +175,7 @@ def _applies(codes: Sequence[str] | None, category: str) -> bool:
 
 def _questionnaire(
     db: Session, cycle: Cycle
-) -> tuple[dict[str, list[_Item]], dict[str, dict[str, int]], list[RuleIndicator]]:
+) -> tuple[dict[str, list[DemoItem]], dict[str, dict[str, int]], list[RuleIndicator]]:
     """Per category the items that apply, Σ applicable weights per indicator, the indicators."""
     cats = categories.categories_of(db, cycle)
     qid = cats[0].questionnaire_id
@@ -200,10 +187,10 @@ def _questionnaire(
             .order_by(Item.position, Item.id)
         )
     )
-    items: dict[str, list[_Item]] = {}
+    items: dict[str, list[DemoItem]] = {}
     applicable: dict[str, dict[str, int]] = {}
     for cat in cats:
-        mine: list[_Item] = []
+        mine: list[DemoItem] = []
         weights: dict[str, int] = {}
         for it in raw:
             ind = inds[it.indicator_id]
@@ -217,7 +204,7 @@ def _questionnaire(
                     key=lambda o: -o[1],
                 )
             )
-            mine.append(_Item(it.id, it.indicator_id, ind.code, it.weight, options))
+            mine.append(DemoItem(it.id, it.indicator_id, ind.code, it.weight, options))
             weights[ind.code] = weights.get(ind.code, 0) + it.weight
         items[cat.code] = mine
         applicable[cat.code] = weights
@@ -225,112 +212,11 @@ def _questionnaire(
     return items, applicable, [RuleIndicator(i.code, Decimal(i.weight)) for i in ordered]
 
 
-def _saq(
-    credits: dict[int, int],
-    items: list[_Item],
-    weights: dict[str, int],
-    indicators: list[RuleIndicator],
-) -> Decimal:
-    earned: dict[str, int] = dict.fromkeys(weights, 0)
-    for it in items:
-        earned[it.indicator] += it.weight * credits[it.id]
-    sums = [IndicatorSums(code, earned[code], w) for code, w in weights.items()]
-    return combine_indicator_sums(indicators, sums).total
-
-
-def _final(saq: Decimal, presentation: Fraction) -> Decimal:
-    """What the results compute: 70 % SAQ + 30 % presentation (stored with 6 decimals)."""
-    p = Decimal(presentation.numerator) / Decimal(presentation.denominator)
-    p = p.quantize(_SIX, rounding=ROUND_FLOOR)
-    total = (saq * 70 + p * 30) / 100
-    return total.quantize(Decimal(1).scaleb(-10), rounding=ROUND_FLOOR).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
-
-
-# Juror ratings on the default rubric (1–5): a pool of strong rating vectors.
-_CRITERIA = ("komitmen", "inovasi", "strategi", "jawaban", "pimpinan_hadir")
-_STRONG = [
-    dict(zip(_CRITERIA, v, strict=True))
-    for v in (
-        (5, 5, 5, 5, 5),
-        (5, 5, 5, 4, 5),
-        (5, 4, 5, 5, 5),
-        (5, 5, 4, 5, 5),
-        (4, 5, 5, 5, 5),
-        (5, 5, 5, 5, 1),
-        (5, 4, 4, 5, 5),
-        (4, 4, 5, 5, 5),
-        (5, 4, 5, 4, 5),
-        (4, 5, 4, 5, 5),
-        (4, 4, 4, 5, 5),
-        (4, 4, 4, 4, 5),
-        (5, 4, 4, 4, 5),
-        (4, 4, 5, 4, 5),
-        (4, 4, 4, 4, 1),
-        (3, 4, 4, 4, 5),
-        (4, 3, 4, 4, 5),
-        (3, 3, 4, 4, 5),
-        (3, 3, 3, 4, 5),
-        (3, 3, 3, 3, 5),
-    )
-]
-
-
-def _juror_fraction(rating: dict[str, int]) -> Fraction:
-    weights = {"komitmen": 30, "inovasi": 25, "strategi": 20, "jawaban": 15, "pimpinan_hadir": 10}
-    return sum((Fraction(weights[c] * (r - 1) * 25, 100) for c, r in rating.items()), Fraction(0))
-
-
-def _presentation_options() -> list[tuple[Fraction, tuple[dict[str, int], ...]]]:
-    """Every panel mean the strong rating pool gives (three jurors), smallest first."""
-    found: dict[Fraction, tuple[dict[str, int], ...]] = {}
-    scores = [_juror_fraction(r) for r in _STRONG]
-    for a, b, c in combinations_with_replacement(range(len(_STRONG)), 3):
-        mean = (scores[a] + scores[b] + scores[c]) / 3
-        found.setdefault(mean, (_STRONG[a], _STRONG[b], _STRONG[c]))
-    return sorted(found.items(), key=lambda kv: kv[0])
-
-
-def _fit(
-    target: Decimal,
-    items: list[_Item],
-    weights: dict[str, int],
-    indicators: list[RuleIndicator],
-) -> tuple[dict[int, int], tuple[dict[str, int], ...]]:
-    """Credits (some items rejected at verification) and juror ratings giving `target`."""
-    options = _presentation_options()
-    means = [m for m, _ in options]
-    full = {it.id: (it.options[0][1] if it.options else 10_000) for it in items}
-    # Candidate losses: an item rejected (credit 0) or a choice item given its middle option.
-    losses: list[tuple[int, int]] = []
-    for it in items:
-        losses.append((it.id, 0))
-        if len(it.options) > 2:
-            losses.append((it.id, it.options[1][1]))
-    for size in range(4):
-        for chosen in combinations_with_replacement(range(len(losses)), size):
-            ids = [losses[i][0] for i in chosen]
-            if len(set(ids)) != len(ids):
-                continue
-            credits = dict(full)
-            for i in chosen:
-                credits[losses[i][0]] = losses[i][1]
-            saq = _saq(credits, items, weights, indicators)
-            # 0,7·S + 0,3·P must round to the target: look P up among the panel means.
-            low = (Fraction(target) - Fraction(1, 200) - Fraction(saq) * 7 / 10) * 10 / 3
-            at = bisect.bisect_left(means, low - Fraction(1, 10**5))
-            for mean, triple in options[at : at + 8]:
-                if _final(saq, mean) == target:
-                    return credits, triple
-    raise CompletedCycleRefused(f"Nilai demo {target} tidak dapat disusun.")
-
-
 def _write_answers(
     db: Session,
     cycle: Cycle,
     targets: list[tuple[Body, str]],
-    items: dict[str, list[_Item]],
+    items: dict[str, list[DemoItem]],
     applicable: dict[str, dict[str, int]],
     indicators: list[RuleIndicator],
 ) -> dict[int, tuple[dict[str, int], ...]]:
@@ -341,6 +227,8 @@ def _write_answers(
     smallest = sorted(by_category, key=lambda c: (len(by_category[c]), c))[:NOT_SUBMITTED]
     absent = {by_category[c][-1].id for c in smallest}
     submitted_at = _local(_org(db, cycle), "2024-08-15T16:00")
+    weights = {c.code: c.weight for c in scoring.get_scoring_config(db, cycle).components}
+    split = (weights["saq"], weights["presentation"])
     ratings: dict[int, tuple[dict[str, int], ...]] = {}
     rows: list[dict[str, object]] = []
     for body, category in targets:
@@ -349,7 +237,9 @@ def _write_answers(
         mine = items[category]
         rng = random.Random(f"monev-2024:{body.name}")
         if body.name in TARGETS:
-            credits, triple = _fit(TARGETS[body.name], mine, applicable[category], indicators)
+            credits, triple = fit_body(
+                TARGETS[body.name], mine, applicable[category], indicators, split
+            )
         else:
             top = 0.86 if category == CAPPED_CATEGORY else 0.97
             quality = rng.uniform(0.35, top)
@@ -363,7 +253,7 @@ def _write_answers(
             }
             level = 1 + round(quality * 4)
             triple = tuple(
-                {c: max(1, min(5, level + rng.choice((-1, 0, 0, 1)))) for c in _CRITERIA}
+                {c: max(1, min(5, level + rng.choice((-1, 0, 0, 1)))) for c in CRITERIA}
                 for _ in JURORS
             )
             if category == CAPPED_CATEGORY:
