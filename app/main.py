@@ -37,6 +37,7 @@ from app.panels import views as panels_views
 from app.portal import views as portal_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
+from app.results import api as results_api
 from app.results import views as results_views
 from app.submissions import api as submissions_api
 from app.submissions import submit_views as submissions_submit_views
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
         helpdesk_view_as,
         results_views,
         certificates_views,
+        results_api,
         portal_views,
         panels_views,
         panels_schedule_views,

@@ -28,6 +28,7 @@ from app.cycles.models import Cycle
 from app.cycles.rules import DEFAULT_CONFIG, AwardKind, AwardRule, ScoringConfig, TieBreak
 from app.cycles.schedule import StageEntry
 from app.db import utcnow
+from app.demo.completed import seed_completed_cycle
 from app.orgs.models import Organisation
 from app.orgs.service import create_commission, upsert_category
 from app.questionnaires import transfer
@@ -166,6 +167,7 @@ def seed(db: Session) -> list[tuple[str, str]]:
     db.flush()
     cycle = seed_jatim_cycle(db, jatim)
     seed_partial_saq(db, jatim, cycle)
+    seed_completed_cycle(db, jatim)
     seed_history(db)
     return logins
 

@@ -21,6 +21,7 @@ from app.panels import schedule
 from app.panels import service as panels
 from app.panels.models import Panel, ScoreStatus
 from app.panels.rules import AGGREGATION_LABELS
+from app.panels.summary import submission_summary
 from app.web.deps import get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
 
@@ -345,6 +346,7 @@ def _score_ctx(
         raise NotFound("Badan publik ini tidak dinilai oleh panel ini.")
     score = panels.get_score(db, panel, body_id, actor.user_id)
     entry = next((e for e, b in panels.shortlisted(db, cycle) if b.id == body_id), None)
+    conflicted = bool(conflicted_body_ids(db, actor.user_id, {body_id}))
     return {
         "panel": panel,
         "cycle": cycle,
@@ -352,7 +354,9 @@ def _score_ctx(
         "entry": entry,
         "rubric": panels.rubric_of(db, cycle),
         "score": score,
-        "conflicted": bool(conflicted_body_ids(db, actor.user_id, {body_id})),
+        "conflicted": conflicted,
+        # A conflicted juror abstains and has no need to read the body's submission.
+        "summary": None if conflicted else submission_summary(db, cycle, body),
         "form": {
             **{f"rating_{k}": str(v) for k, v in (score.ratings if score else {}).items()},
             **{f"comment_{k}": v for k, v in (score.comments if score else {}).items()},

@@ -265,7 +265,7 @@ class SaqScore:
 class _Combiner:
     """Combines one category's earned sums with the indicator weights (precomputed once)."""
 
-    __slots__ = ("_common", "_parts")
+    __slots__ = ("_common", "_known", "_parts")
 
     def __init__(self, indicators: Sequence[Indicator], applicable: Mapping[str, int]) -> None:
         codes = [i.code for i in indicators]
@@ -297,25 +297,32 @@ class _Combiner:
             )
             for indicator, weight, n, den in rows
         )
+        # Indicator scores already made, per indicator and earned sum: many bodies share a sum,
+        # and an IndicatorScore is immutable, so one instance serves them all.
+        self._known: tuple[dict[int, IndicatorScore], ...] = tuple({} for _ in rows)
 
     def combine(self, earned: Mapping[str, int]) -> SaqScore:
         total = 0
         found = 0
         scores: list[IndicatorScore] = []
-        for code, weight, applicable, limit, n_scaled, den, multiplier in self._parts:
+        for part, known in zip(self._parts, self._known, strict=True):
+            code, weight, applicable, limit, n_scaled, den, multiplier = part
             value = earned.get(code)
             if value is None:
                 value = 0
             else:
                 found += 1
-            if value < 0 or value > limit:
-                raise ValueError(f"indicator {code}: impossible sums {value}/{applicable}")
+            indicator = known.get(value)
+            if indicator is None:
+                if value < 0 or value > limit:
+                    raise ValueError(f"indicator {code}: impossible sums {value}/{applicable}")
+                score = (
+                    Decimal(n_scaled * value // den).scaleb(-SCORE_PLACES) if den else _ZERO_SCORE
+                )
+                indicator = known[value] = IndicatorScore(code, weight, value, applicable, score)
             if den:
-                score = Decimal(n_scaled * value // den).scaleb(-SCORE_PLACES)
                 total += value * multiplier
-            else:
-                score = _ZERO_SCORE
-            scores.append(IndicatorScore(code, weight, value, applicable, score))
+            scores.append(indicator)
         if found != len(earned):
             unknown = sorted(set(earned) - {part[0] for part in self._parts})
             raise ValueError(f"sums for unknown indicators: {unknown}")
@@ -439,10 +446,6 @@ def combine_grouped_sums(
     `SELECT body_id, indicator_code, SUM(weight * credit_scaled) … GROUP BY body_id,
     indicator_code`, restricted to items applying to each body's category.
     """
-    combiners = {
-        category: _Combiner(indicators, applicable.get(category, {}))
-        for category in set(body_categories.values())
-    }
     earned_by_body: dict[int, dict[str, int]] = {body_id: {} for body_id in body_categories}
     for row in earned:
         per_body = earned_by_body.get(row.body_id)
@@ -452,8 +455,24 @@ def combine_grouped_sums(
             raise ValueError(f"body {row.body_id}: two sums for {row.indicator_code}")
         # PostgreSQL's SUM over bigint returns numeric (a Decimal here): integral, so exact.
         per_body[row.indicator_code] = int(row.earned_scaled)
+    return combine_sums_by_body(indicators, applicable, body_categories, earned_by_body)
+
+
+def combine_sums_by_body(
+    indicators: Sequence[Indicator],
+    applicable: Mapping[str, Mapping[str, int]],
+    body_categories: Mapping[int, str],
+    earned_by_body: Mapping[int, Mapping[str, int]],
+) -> dict[int, SaqScore]:
+    """`combine_grouped_sums` for sums already gathered per body (indicator code → integer sum);
+    a body missing from `earned_by_body` scores 0."""
+    combiners = {
+        category: _Combiner(indicators, applicable.get(category, {}))
+        for category in set(body_categories.values())
+    }
+    empty: dict[str, int] = {}
     return {
-        body_id: combiners[category].combine(earned_by_body[body_id])
+        body_id: combiners[category].combine(earned_by_body.get(body_id, empty))
         for body_id, category in body_categories.items()
     }
 

@@ -31,6 +31,9 @@ class Ceremony:
 
 def publish(db: Session, c: Ceremony, *, reason: str = "") -> Decree:
     """Compute, draft, approve, publish and review the awards (one more decree version)."""
+    from tests.results.helpers import open_stage_now
+
+    open_stage_now(db, c.cycle)
     rs = results.compute_and_store(db, c.sek, c.cycle)
     decree = results.draft_decree(db, c.sek, c.cycle, rs, reason=reason)
     number = f"SK/{decree.version}/KI/2025"

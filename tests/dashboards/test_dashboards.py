@@ -33,6 +33,7 @@ from app.results.models import ResultRow, ShortlistEntry
 from app.submissions.models import Answer, Submission
 from app.verification.models import Appeal
 from tests.factories import Factory, form, login
+from tests.results.helpers import open_stage_now
 
 NOW = datetime(2026, 9, 10, 12, 0, tzinfo=UTC)
 CLOSE = NOW + timedelta(days=3)
@@ -151,6 +152,7 @@ def _busy_cycle(db: Session, factory: Factory) -> tuple[Organisation, Cycle, lis
     rs = results.compute_and_store(db, sa, cycle)
     decree = results.draft_decree(db, sa, cycle, rs)
     results.approve_decree(db, kom, cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
+    open_stage_now(db, cycle)
     results.publish_decree(db, kom, cycle, decree)
     factory.user(org, Role.OPERATOR, body=a, password="kata-sandi-panjang")
     factory.user(org, Role.OPERATOR, body=b)  # invited, no password yet

@@ -15,12 +15,13 @@ from app.db import utcnow
 from app.errors import ValidationFailed
 from app.results import history, service
 from tests.factories import Factory, login
-from tests.results.helpers import add_target, set_rules, submit, targets
+from tests.results.helpers import add_target, open_stage_now, set_rules, submit, targets
 
 
 def _published(factory: Factory, db: Session, *, embargo: bool = False):  # type: ignore[no-untyped-def]
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
+    open_stage_now(db, cycle)
     set_rules(db, cycle)
     ids = targets(db, cycle)
     tied = add_target(factory, db, cycle, "pemkab_pemkot")

@@ -101,3 +101,17 @@ def sek(db: Session, cycle: Cycle) -> Actor:
 
 
 D = Decimal
+
+
+def open_stage_now(db: Session, cycle: Cycle, code: str = "publication") -> None:
+    """Move a planned stage's window around now (tests of later stages on a fresh cycle)."""
+    from datetime import timedelta
+
+    from app.cycles.schedule import get_stage
+    from app.db import utcnow
+
+    stage = get_stage(db, cycle, code)
+    assert stage is not None, code
+    stage.opens_at = utcnow() - timedelta(days=1)
+    stage.closes_at = utcnow() + timedelta(days=1)
+    db.flush()

@@ -18,12 +18,22 @@ from app.results.publication import register_publication_blocker, unregister_pub
 from app.verification.rules import Answer as RuleAnswer
 from app.verification.rules import AnswerType, Indicator, Item, Verdict, score_saq
 from tests.factories import Factory
-from tests.results.helpers import D, add_target, sek, set_rules, submit, targets
+from tests.results.helpers import (
+    D,
+    add_target,
+    open_stage_now,
+    sek,
+    set_rules,
+    submit,
+    targets,
+)
 
 
 def _open_cycle(factory: Factory):  # type: ignore[no-untyped-def]
     org = factory.commission()
-    return org, factory.cycle(org, is_open=True)
+    cycle = factory.cycle(org, is_open=True)
+    open_stage_now(factory.db, cycle)
+    return org, cycle
 
 
 def _komisioner(factory: Factory, org):  # type: ignore[no-untyped-def]

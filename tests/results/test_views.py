@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 from app.accounts.rules import Role
 from app.results.models import Decree, DecreeStatus
 from tests.factories import Factory, form, login
-from tests.results.helpers import add_target, set_rules, submit, targets
+from tests.results.helpers import add_target, open_stage_now, set_rules, submit, targets
 
 
 def _world(factory: Factory, db: Session):  # type: ignore[no-untyped-def]
     org = factory.commission()
     cycle = factory.cycle(org, is_open=True)
+    open_stage_now(db, cycle)
     set_rules(db, cycle)
     ids = targets(db, cycle)
     second = add_target(factory, db, cycle, "pemkab_pemkot")

@@ -240,8 +240,11 @@ def _add_results(factory: Factory, db: Session, w: World, org: Any) -> None:
     from app.cycles.access import system_actor
     from app.cycles.models import Cycle
     from app.results import service as results
+    from tests.results.helpers import open_stage_now
 
     cycle = db.get(Cycle, w.ids["cycle_id"])
+    assert cycle is not None
+    open_stage_now(db, cycle)
     kom = factory.actor(w.users["komisioner"])
     rs = results.compute_and_store(db, system_actor(org.id), cycle)
     decree = results.draft_decree(db, system_actor(org.id), cycle, rs)
@@ -801,6 +804,20 @@ POLICY.update(
         ("GET", "/hasil/{cycle_id}/data.csv"): Rule(public=True, params=CYC),
         ("GET", "/hasil/{cycle_id}/data.json"): Rule(public=True, params=CYC),
         ("GET", "/hasil/badan/{body_id}"): Rule(public=True, params=OWN_BODY),
+        ("GET", "/api/v1/cycles/{cycle_id}/result-sets"): RESULTS_READ,
+        ("POST", "/api/v1/cycles/{cycle_id}/result-sets"): SEK_ONLY,
+        ("GET", "/api/v1/cycles/{cycle_id}/result-sets/{set_id}"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("juri", "verifikator", "operator", "outsider"),
+            params=CYC_SET,
+        ),
+        ("POST", "/api/v1/cycles/{cycle_id}/result-sets/{set_id}/decrees"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "juri", "operator", "outsider"),
+            params=CYC_SET,
+        ),
+        ("GET", "/api/v1/cycles/{cycle_id}/decrees"): RESULTS_READ,
+        ("GET", "/api/v1/public/cycles/{cycle_id}/results"): Rule(public=True, params=CYC),
     }
 )
 PANEL = lambda w: {"panel_id": w.ids["panel_id"]}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from enum import StrEnum
 
-from app.cycles.rules import DEFAULT_BANDS, HUNDRED, ZERO, Band, band_errors, publish_round, qualify
+from app.cycles.rules import DEFAULT_BANDS, HUNDRED, ZERO, Band, band_errors, publish_round
 from app.verification.rules import SCORE_PLACES
 
 FORMULA_VERSION = "2026.1"
@@ -148,55 +148,89 @@ def _floor(value: Decimal) -> Decimal:
     return value.quantize(_QUANTUM, rounding=ROUND_FLOOR)
 
 
-def _finish(
-    rules: ScoringRules,
-    inputs: BodyInputs,
-    basis: ScoreBasis,
-    score: Decimal | None,
-    lines: list[ComponentContribution],
-) -> FinalScore:
-    published = None if score is None else publish_round(score)
-    band = None if published is None else qualify(published, rules.bands)
-    contributions = tuple(lines)
-    return FinalScore(
-        inputs.body_id, inputs.category, basis, score, published, band, contributions, inputs, rules
-    )
-
-
 def compute_final_score(rules: ScoringRules, inputs: BodyInputs) -> FinalScore:
     """A body's final score, published score and qualification under the cycle's formula."""
-    for code, value in inputs.components.items():
-        if not value.is_finite() or not ZERO <= value <= HUNDRED:
-            raise ValueError(f"body {inputs.body_id}: {code} score {value} outside 0–100")
-    missing = missing_components(rules, inputs)
-    if missing:
-        raise ValueError(f"body {inputs.body_id}: missing component scores {missing}")
-
-    if not inputs.submitted:
-        if rules.non_submitter == NonSubmitterPolicy.NOT_ASSESSED:
-            return _finish(rules, inputs, ScoreBasis.NOT_ASSESSED, None, [])
-        return _finish(rules, inputs, ScoreBasis.NON_SUBMITTER_ZERO, _floor(ZERO), [])
-    if not inputs.shortlisted and rules.non_shortlisted == NonShortlistedPolicy.SAQ_ONLY:
-        saq = inputs.components[rules.saq_component]
-        line = ComponentContribution(rules.saq_component, HUNDRED, saq, saq)
-        basis = ScoreBasis.SAQ_ONLY if len(rules.components) > 1 else ScoreBasis.WEIGHTED
-        return _finish(rules, inputs, basis, _floor(saq), [line])
-    lines: list[ComponentContribution] = []
     with localcontext() as ctx:
         ctx.prec = 60  # products of 10-decimal scores and weights stay exact
-        for c in rules.components:
-            score = inputs.components.get(c.code)
-            points = ZERO if score is None else c.weight * score / HUNDRED
-            lines.append(ComponentContribution(c.code, c.weight, score, points))
-        total = _floor(sum((line.points for line in lines), ZERO))
-    basis = ScoreBasis.WEIGHTED if inputs.shortlisted else ScoreBasis.WEIGHTED_MISSING_ZERO
-    return _finish(rules, inputs, basis, total, lines)
+        return _Formula(rules).compute(inputs)
+
+
+class _Formula:
+    """One cycle's formula with what every body needs precomputed (bands in order, the
+    components each case needs), so a whole cycle is computed in one decimal context."""
+
+    __slots__ = ("all_codes", "bands", "rules", "saq_basis", "weights")
+
+    def __init__(self, rules: ScoringRules) -> None:
+        self.rules = rules
+        self.weights = tuple((c.code, c.weight) for c in rules.components)
+        self.all_codes = tuple(c.code for c in rules.components)
+        self.bands = tuple(sorted(rules.bands, key=lambda b: b.min_score, reverse=True))
+        self.saq_basis = ScoreBasis.SAQ_ONLY if len(rules.components) > 1 else ScoreBasis.WEIGHTED
+
+    def finish(
+        self,
+        inputs: BodyInputs,
+        basis: ScoreBasis,
+        score: Decimal | None,
+        lines: tuple[ComponentContribution, ...],
+    ) -> FinalScore:
+        published = band = None
+        if score is not None:
+            published = publish_round(score)
+            band = next((b.name for b in self.bands if published >= b.min_score), None)
+            if band is None:
+                raise ValueError("bands do not cover the score")
+        return FinalScore(
+            inputs.body_id,
+            inputs.category,
+            basis,
+            score,
+            published,
+            band,
+            lines,
+            inputs,
+            self.rules,
+        )
+
+    def compute(self, inputs: BodyInputs) -> FinalScore:
+        """The final score of one body (the caller holds a 60-digit decimal context)."""
+        rules = self.rules
+        components = inputs.components
+        for code, value in components.items():
+            if not value.is_finite() or not ZERO <= value <= HUNDRED:
+                raise ValueError(f"body {inputs.body_id}: {code} score {value} outside 0–100")
+        if not inputs.submitted:
+            if rules.non_submitter == NonSubmitterPolicy.NOT_ASSESSED:
+                return self.finish(inputs, ScoreBasis.NOT_ASSESSED, None, ())
+            return self.finish(inputs, ScoreBasis.NON_SUBMITTER_ZERO, _floor(ZERO), ())
+        needed = self.all_codes if inputs.shortlisted else (rules.saq_component,)
+        for code in needed:
+            if code not in components:
+                missing = [c for c in needed if c not in components]
+                raise ValueError(f"body {inputs.body_id}: missing component scores {missing}")
+        if not inputs.shortlisted and rules.non_shortlisted == NonShortlistedPolicy.SAQ_ONLY:
+            saq = components[rules.saq_component]
+            line = ComponentContribution(rules.saq_component, HUNDRED, saq, saq)
+            return self.finish(inputs, self.saq_basis, _floor(saq), (line,))
+        lines = []
+        total = ZERO
+        for code, weight in self.weights:
+            score = components.get(code)
+            points = ZERO if score is None else weight * score / HUNDRED
+            total += points
+            lines.append(ComponentContribution(code, weight, score, points))
+        basis = ScoreBasis.WEIGHTED if inputs.shortlisted else ScoreBasis.WEIGHTED_MISSING_ZERO
+        return self.finish(inputs, basis, _floor(total), tuple(lines))
 
 
 def compute_results(rules: ScoringRules, bodies: Iterable[BodyInputs]) -> tuple[FinalScore, ...]:
     """Every body's final score (ordered by category, then body id)."""
-    results = [compute_final_score(rules, b) for b in bodies]
-    ids = [r.body_id for r in results]
-    if len(set(ids)) != len(ids):
+    formula = _Formula(rules)
+    with localcontext() as ctx:
+        ctx.prec = 60  # products of 10-decimal scores and weights stay exact
+        results = [formula.compute(b) for b in bodies]
+    ids = {r.body_id for r in results}
+    if len(ids) != len(results):
         raise ValueError("a body appears twice")
     return tuple(sorted(results, key=lambda r: (r.category, r.body_id)))

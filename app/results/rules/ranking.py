@@ -85,6 +85,27 @@ class RankedBody:
     tie_values: tuple[Decimal, ...]
 
 
+def _criterion_getters(
+    criteria: Sequence[str],
+) -> list[tuple[str, str]]:
+    """Each criterion before "shared" as (where the value lives, its key), resolved once."""
+    getters: list[tuple[str, str]] = []
+    for criterion in criteria:
+        if criterion == SHARED:
+            break
+        if criterion == FINAL:
+            getters.append(("final", ""))
+        elif criterion == VERIFIED_SAQ:
+            getters.append(("saq", ""))
+        elif criterion.startswith("indicator:"):
+            getters.append(("indicators", criterion.removeprefix("indicator:")))
+        elif criterion.startswith("component:"):
+            getters.append(("components", criterion.removeprefix("component:")))
+        else:
+            raise ValueError(f"unknown tie-break criterion {criterion!r}")
+    return getters
+
+
 def rank_category(results: Sequence[FinalScore], policy: RankingPolicy) -> tuple[RankedBody, ...]:
     """Competition ranks of one category's assessed submitters, best first."""
     errors = tie_break_errors(policy.tie_break)
@@ -92,22 +113,46 @@ def rank_category(results: Sequence[FinalScore], policy: RankingPolicy) -> tuple
         raise ValueError(" ".join(errors))
     if len({r.category for r in results}) > 1:
         raise ValueError("rank one category at a time")
-    keyed: list[tuple[tuple[object, ...], FinalScore, Decimal, tuple[Decimal, ...]]] = []
+    getters = _criterion_getters(policy.tie_break)
+    keyed: list[tuple[tuple[object, ...], int, FinalScore, Decimal, tuple[Decimal, ...]]] = []
     for r in results:
-        if r.published is None or not r.inputs.submitted:
+        published = r.published
+        if published is None or not r.inputs.submitted:
             continue
         group = 0 if r.shortlisted or not policy.shortlisted_first else 1
-        ties = tie_break_values(r, policy.tie_break)
-        keyed.append(((group, -r.published, *(-v for v in ties)), r, r.published, ties))
-    keyed.sort(key=lambda k: (k[0], k[1].body_id))
+        values: list[Decimal] = []
+        for where, ref in getters:
+            if where == "final":
+                value = published
+            elif where == "saq":
+                value = r.inputs.components.get(r.rules.saq_component, ZERO)
+            elif where == "indicators":
+                value = r.inputs.indicators.get(ref, ZERO)
+            else:
+                value = r.inputs.components.get(ref, ZERO)
+            values.append(publish_round(value))
+        keyed.append(
+            ((group, -published, *(-v for v in values)), r.body_id, r, published, tuple(values))
+        )
+    keyed.sort(key=lambda k: (k[0], k[1]))
     ranked: list[RankedBody] = []
-    for position, (key, r, published, ties) in enumerate(keyed):
-        same_as_previous = position > 0 and keyed[position - 1][0] == key
-        same_as_next = position + 1 < len(keyed) and keyed[position + 1][0] == key
-        rank = ranked[-1].rank if same_as_previous else position + 1
-        shares = same_as_previous or same_as_next
+    last = len(keyed) - 1
+    rank = 0
+    for position, (order, body_id, r, published, ties) in enumerate(keyed):
+        same_as_previous = position > 0 and keyed[position - 1][0] == order
+        same_as_next = position < last and keyed[position + 1][0] == order
+        if not same_as_previous:
+            rank = position + 1
         ranked.append(
-            RankedBody(r.body_id, r.category, published, rank, shares, r.shortlisted, ties)
+            RankedBody(
+                body_id,
+                r.category,
+                published,
+                rank,
+                same_as_previous or same_as_next,
+                r.shortlisted,
+                ties,
+            )
         )
     return tuple(ranked)
 
