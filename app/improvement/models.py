@@ -4,6 +4,7 @@ item, and blind double verification (calibration) samples."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -55,6 +56,10 @@ class RecommendationItem(Base):
     guidance: Mapped[str] = mapped_column(Text, default="")
     advice: Mapped[str] = mapped_column(Text, default="")  # editable by the sekretariat
     position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def points_at_stake_value(self) -> Decimal:
+        return Decimal(self.points_at_stake)
 
 
 class CarrySetting(Base):
