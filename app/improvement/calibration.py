@@ -96,7 +96,7 @@ def draw_sample(
         )
         .where(Answer.cycle_id == cycle.id, Answer.verdict.in_(vrules.DECIDED))
         .order_by(Answer.id)
-    ).tuples():
+    ):
         if answer.id not in sampled:
             candidates.setdefault(verifier_id, []).append((answer, item, ind))
     made = 0

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.accounts.rules import Actor, Role
+from app.accounts.rules import Actor
 from app.bodies.models import Body
-from app.cycles.access import actor_id, can_manage, get_cycle_for_actor, require_manager
+from app.cycles.access import actor_id, get_cycle_for_actor, require_manager
 from app.cycles.models import Cycle, CycleCategory, CycleTarget
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -80,20 +80,25 @@ def _target_ids(db: Session, cycle: Cycle) -> list[int]:
     )
 
 
+def rule_answer(item: Item, answer: Answer) -> vrules.Answer:
+    """A stored answer as the pure rules see it; a yes/no answer follows its stored declared
+    credit (the value the ranking sums), whatever spelling the form used."""
+    declared = answer.declared
+    if item.answer_type == vrules.AnswerType.YES_NO and declared is not None:
+        full = answer.declared_credit_scaled >= vrules.FRACTION_SCALE
+        declared = vrules.YES if full else vrules.NO
+    return vrules.Answer(
+        item.code, declared, vrules.Verdict(answer.verdict), answer.verified_option
+    )
+
+
 def _fill(db: Session, rec: Recommendation, cycle: Cycle) -> int:
     """(Re)build a draft's items from the body's verified sheet; returns how many."""
     sheet = load_sheet(db, cycle, rec.body_id)
     indicators = [vrules.Indicator(i.code, Decimal(i.weight)) for i in sheet.indicators]
     names = {i.code: i.name for i in sheet.indicators}
     answers = [
-        vrules.Answer(
-            line.item.code,
-            line.answer.declared,
-            vrules.Verdict(line.answer.verdict),
-            line.answer.verified_option,
-        )
-        for line in sheet.lines
-        if line.answer is not None
+        rule_answer(line.item, line.answer) for line in sheet.lines if line.answer is not None
     ]
     by_code = {line.item.code: line.item for line in sheet.lines}
     groups = rules.build_recommendations(
@@ -170,14 +175,15 @@ def generate_recommendations(db: Session, actor: Actor, cycle: Cycle) -> int:
 
 def list_recommendations(db: Session, cycle: Cycle) -> list[tuple[Recommendation, Body, int]]:
     """Every recommendation of the cycle with its body and number of items, by body name."""
-    recs = list(
-        db.execute(
+    recs = [
+        (r, b)
+        for r, b in db.execute(
             select(Recommendation, Body)
             .join(Body, Body.id == Recommendation.body_id)
             .where(Recommendation.cycle_id == cycle.id)
             .order_by(Body.name, Body.id)
-        ).tuples()
-    )
+        )
+    ]
     counts: dict[int, int] = {}
     for rid in db.scalars(
         select(RecommendationItem.recommendation_id).where(
@@ -320,8 +326,9 @@ def approve_recommendation(db: Session, actor: Actor, view: RecommendationView) 
 
 def approved_for_body(db: Session, body_id: int) -> list[tuple[Cycle, Recommendation]]:
     """The body's approved recommendations, newest cycle first (for its dashboard)."""
-    return list(
-        db.execute(
+    return [
+        (c, r)
+        for c, r in db.execute(
             select(Cycle, Recommendation)
             .join(Recommendation, Recommendation.cycle_id == Cycle.id)
             .where(
@@ -329,8 +336,8 @@ def approved_for_body(db: Session, body_id: int) -> list[tuple[Cycle, Recommenda
                 Recommendation.status == RecommendationStatus.APPROVED,
             )
             .order_by(Cycle.year.desc(), Cycle.id.desc())
-        ).tuples()
-    )
+        )
+    ]
 
 
 # --- next year: last year's advice beside the item, and whether it was followed ----------------
@@ -370,8 +377,9 @@ def follow_ups(db: Session, cycle: Cycle) -> list[FollowUp]:
     prev = previous_cycle(db, cycle)
     if prev is None:
         return []
-    recs = list(
-        db.execute(
+    recs = [
+        (r, b)
+        for r, b in db.execute(
             select(Recommendation, Body)
             .join(Body, Body.id == Recommendation.body_id)
             .where(
@@ -379,8 +387,8 @@ def follow_ups(db: Session, cycle: Cycle) -> list[FollowUp]:
                 Recommendation.status == RecommendationStatus.APPROVED,
             )
             .order_by(Body.name)
-        ).tuples()
-    )
+        )
+    ]
     out = []
     for rec, body in recs:
         codes = list(
@@ -403,17 +411,13 @@ def _verified_answers(
         select(Item, Answer)
         .join(Answer, Answer.item_id == Item.id)
         .where(Answer.cycle_id == cycle.id, Answer.body_id == body_id)
-    ).tuples()
+    )
     from app.verification.service import rule_item
 
     items, answers = [], []
     for item, answer in rows:
         items.append(rule_item(item, ""))
-        answers.append(
-            vrules.Answer(
-                item.code, answer.declared, vrules.Verdict(answer.verdict), answer.verified_option
-            )
-        )
+        answers.append(rule_answer(item, answer))
     return items, answers
 
 
@@ -477,7 +481,7 @@ def trends(db: Session, cycle: Cycle) -> list[TrendLine]:
         .join(Indicator, Indicator.id == Item.indicator_id)
         .join(CycleCategory, CycleCategory.questionnaire_id == Item.questionnaire_id)
         .where(CycleCategory.cycle_id == cycle.id)
-    ).tuples():
+    ):
         info[item.code] = (ind.code, ind.name, item.text)
     lines = []
     for (cat, code), (n, met) in now.items():
@@ -508,9 +512,4 @@ def trend_context(db: Session, cycle: Cycle) -> dict[str, Any]:
         "categories": sorted({t.category for t in lines}),
         "most_failed": most_failed(lines),
         "follow_ups": follow_ups(db, cycle),
-        "manage": Role.SEKRETARIAT,
     }
-
-
-def can_manage_cycle(actor: Actor, cycle: Cycle) -> bool:
-    return can_manage(actor, cycle)
