@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
-from app.cycles.access import can_manage, get_cycle_for_actor, organisation_of
+from app.cycles.access import can_manage, get_cycle_for_actor, organisation_of, require_manager
 from app.cycles.models import Cycle
 from app.errors import RECOVERABLE, Forbidden, NotFound, ValidationFailed
 from app.evidence import service as evidence
@@ -299,6 +299,7 @@ async def calibration_sample(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     cycle = service.get_cycle_for_commission(db, actor, cycle_id)
+    require_manager(actor, cycle)  # before reading the form: refuse first, validate second
     form = await _form(request)
     try:
         n = calibration.draw_sample(
