@@ -360,6 +360,16 @@ def last_year_advice(db: Session, cycle: Cycle, body_id: int) -> dict[str, Recom
     return {r.item_code: r for r in rows}
 
 
+def workspace_panel(db: Session, cycle: Cycle, body_id: int) -> dict[str, Any]:
+    """What the body's SAQ workspace shows of the improvement loop: its approved
+    recommendations, last year's advice per item code, and whether this year is a clone."""
+    return {
+        "recommendations": approved_for_body(db, body_id),
+        "advice": last_year_advice(db, cycle, body_id),
+        "has_previous": cycle.cloned_from_id is not None,
+    }
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """One body's recommendations of last year and which are now met (verified "Ya")."""

@@ -231,7 +231,7 @@ def _improve_ctx(db: Session, ws: submissions.Workspace) -> dict[str, Any]:
     }
 
 
-@router.get("/siklus/{cycle_id}/saq/{body_id}/perbaikan", name="improvement.body_page")
+@router.get("/siklus/{cycle_id}/badan/{body_id}/saq/perbaikan", name="improvement.body_page")
 def body_page(
     request: Request,
     cycle_id: int,
@@ -244,7 +244,7 @@ def body_page(
 
 
 @router.post(
-    "/siklus/{cycle_id}/saq/{body_id}/butir/{item_id}/bawa", name="improvement.carry_forward"
+    "/siklus/{cycle_id}/badan/{body_id}/saq/butir/{item_id}/bawa", name="improvement.carry_forward"
 )
 def carry_forward(
     request: Request,
@@ -262,7 +262,7 @@ def carry_forward(
         ws = submissions.get_workspace(db, actor, cycle_id, body_id)
         return render_form_error(request, "improvement/body.html", _improve_ctx(db, ws), exc)
     return redirect(
-        f"/siklus/{cycle_id}/saq/{body_id}/perbaikan#item-{item_id}",
+        f"/siklus/{cycle_id}/badan/{body_id}/saq/perbaikan#item-{item_id}",
         f"{len(done)} bukti tahun lalu dibawa; jawab butirnya dan bukti akan diverifikasi ulang.",
     )
 

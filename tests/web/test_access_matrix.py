@@ -1264,12 +1264,12 @@ POLICY.update(
         ("GET", "/siklus/{cycle_id}/rekomendasi/{body_id}/rekomendasi.pdf"): IMP_BODY_READ,
         ("GET", "/siklus/{cycle_id}/bawa-bukti"): IMP_MANAGE,
         ("POST", "/siklus/{cycle_id}/bawa-bukti"): IMP_MANAGE,
-        ("GET", "/siklus/{cycle_id}/saq/{body_id}/perbaikan"): Rule(
+        ("GET", "/siklus/{cycle_id}/badan/{body_id}/saq/perbaikan"): Rule(
             allowed=("sekretariat", "operator", "atasan"),
             denied=("komisioner", "verifikator", "juri", "outsider"),
             params=CYC_BODY,
         ),
-        ("POST", "/siklus/{cycle_id}/saq/{body_id}/butir/{item_id}/bawa"): Rule(
+        ("POST", "/siklus/{cycle_id}/badan/{body_id}/saq/butir/{item_id}/bawa"): Rule(
             allowed=("operator",),
             denied=("sekretariat", "komisioner", "verifikator", "juri", "outsider"),
             params=lambda w: {**CYC_BODY(w), "item_id": w.ids["node_id"]},
