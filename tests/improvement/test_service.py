@@ -199,6 +199,7 @@ def test_carried_links_are_checked_again(factory: Factory, db: Session) -> None:
     item = h.item(db, ws.cycle, "1.1")
     carried = carry.carry_forward(db, operator, ws, item.id)
     [file_copy] = [c for c in carried if c.evidence_file_id]  # the file goes along too
+    assert file_copy.source_file_id is not None and file_copy.url == ""
     [carried_link] = [c for c in carried if c.answer_link_id]
     assert carried_link.url == h.PROFILE_URL
     link = db.get(AnswerLink, carried_link.answer_link_id)
@@ -272,7 +273,7 @@ def _as(factory: Factory, loop: h.Loop, user_id: int):  # type: ignore[no-untype
 
 def test_each_sample_goes_blind_to_the_other_verifier(factory: Factory, db: Session) -> None:
     loop, samples = _calibrated(factory, db)
-    v0, v1 = loop.w.verifiers
+    _v0, v1 = loop.w.verifiers
     for s in samples:
         assert s.second_verifier_id != s.first_verifier_id
         assert s.status == CalibrationStatus.PENDING
