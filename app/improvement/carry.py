@@ -257,7 +257,7 @@ def carry_forward(
     Checked like any upload (SAQ stage open, the item assigned to the actor, draft SAQ); the
     carried files and links are new evidence of this cycle, re-checked and verified again.
     """
-    ind, _spec = ws.find_item(item_id)
+    ind, spec = ws.find_item(item_id)
     submissions._require_writable(db, actor, ws, ind.id, now)  # the one upload check
     line = next((x for x in carry_plan(db, ws.cycle, ws.body.id) if x.item.id == item_id), None)
     if line is None:
@@ -268,9 +268,19 @@ def carry_forward(
         raise ValidationFailed(line.decision.message)
     prev = previous_cycle(db, ws.cycle)
     assert prev is not None
+    usable = [f for f in line.previous.files if f.purged_at is None]
+    have_files = len(submissions.item_files(db, ws).get(item_id, []))
+    have_links = len(submissions.item_links(db, ws).get(item_id, []))
+    if have_files + len(usable) > spec.max_files or have_links + len(line.previous.links) > (
+        spec.max_files
+    ):
+        raise ValidationFailed(
+            f"Butir {line.item.code} boleh memuat {spec.max_files} berkas/tautan; lepaskan "
+            "bukti yang sudah ada sebelum memakai bukti tahun lalu."
+        )
     at = now or utcnow()
     out: list[CarriedEvidence] = []
-    for ef in (f for f in line.previous.files if f.purged_at is None):
+    for ef in usable:
         copy = EvidenceFile(
             organisation_id=ef.organisation_id,
             body_id=ws.body.id,

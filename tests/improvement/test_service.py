@@ -395,3 +395,29 @@ def test_trends_compare_this_year_with_last_year_per_category(
     assert (decree.share, decree.last_share) == (Decimal("50.00"), Decimal("100.00"))
     worst = service.most_failed(list(lines.values()), limit=1)
     assert [t.item_code for t in worst] == ["1.2"]
+
+
+def test_carrying_respects_the_items_file_limit(factory: Factory, db: Session) -> None:
+    loop, ws = _carry_world(factory, db)
+    decree = h.item(db, ws.cycle, "1.2")
+    decree.max_files = 1
+    old = db.scalars(select(EvidenceFile).where(EvidenceFile.body_id == ws.body.id)).first()
+    assert old is not None
+    db.add(
+        EvidenceFile(
+            organisation_id=loop.w.org.id,
+            body_id=ws.body.id,
+            blob_sha256=old.blob_sha256,
+            original_name="baru.pdf",
+            content_type="application/pdf",
+            size=old.size,
+            cycle_id=ws.cycle.id,
+            item_id=decree.id,
+        )
+    )
+    db.flush()
+    operator = factory.actor(loop.w.users["operator"], loop.w.org)
+    ws = submissions.get_workspace(db, operator, ws.cycle.id, ws.body.id)
+    with pytest.raises(ValidationFailed, match="boleh memuat 1"):
+        carry.carry_forward(db, operator, ws, decree.id)
+    assert db.scalar(select(CarriedEvidence)) is None
