@@ -341,7 +341,36 @@ class CalibrationReport:
     items: dict[int, str]
 
 
-def report(db: Session, cycle: Cycle) -> CalibrationReport:
+DEFAULT_THRESHOLD = Decimal(20)
+DEFAULT_MIN_PAIRS = 10
+
+
+def parse_flag_settings(threshold: str | None, min_pairs: str | None) -> tuple[Decimal, int]:
+    """The leniency flag settings typed on the report page (points apart, items at least)."""
+    errors: dict[str, str] = {}
+    t, m = DEFAULT_THRESHOLD, DEFAULT_MIN_PAIRS
+    if threshold not in (None, ""):
+        try:
+            t = Decimal(str(threshold).replace(",", "."))
+        except InvalidOperation:
+            t = Decimal(-1)
+        if not t.is_finite() or not Decimal(0) < t <= 100:
+            errors["selisih"] = "Selisih harus angka lebih dari 0 sampai 100 poin persentase."
+    if min_pairs not in (None, ""):
+        m = int(min_pairs) if str(min_pairs).isdigit() else 0
+        if m < 1:
+            errors["minimal"] = "Jumlah butir minimal harus bilangan bulat 1 atau lebih."
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())), field_errors=errors)
+    return t, m
+
+
+def report(
+    db: Session,
+    cycle: Cycle,
+    threshold: Decimal = DEFAULT_THRESHOLD,
+    min_pairs: int = DEFAULT_MIN_PAIRS,
+) -> CalibrationReport:
     """Agreement per verifier and per indicator, leniency flags and the disagreements."""
     samples = list(
         db.scalars(
@@ -379,7 +408,7 @@ def report(db: Session, cycle: Cycle) -> CalibrationReport:
         rules.agreement_by(
             (s.indicator_code, s.first_verdict, s.second_verdict or "") for s in done
         ),
-        rules.leniency(doubles),
+        rules.leniency(doubles, threshold=threshold, min_pairs=min_pairs),
         [s for s in samples if s.status in (CalibrationStatus.DISPUTED, CalibrationStatus.DECIDED)],
         sum(1 for s in samples if s.status == CalibrationStatus.PENDING),
         names,
@@ -388,9 +417,16 @@ def report(db: Session, cycle: Cycle) -> CalibrationReport:
     )
 
 
-def report_context(db: Session, cycle: Cycle) -> dict[str, Any]:
+def report_context(
+    db: Session,
+    cycle: Cycle,
+    threshold: Decimal = DEFAULT_THRESHOLD,
+    min_pairs: int = DEFAULT_MIN_PAIRS,
+) -> dict[str, Any]:
     return {
-        "report": report(db, cycle),
+        "report": report(db, cycle, threshold, min_pairs),
+        "threshold": threshold,
+        "min_pairs": min_pairs,
         "status_labels": STATUS_LABELS,
         "verdict_labels": VERDICT_LABELS,
         "flag_labels": FLAG_LABELS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -270,13 +271,19 @@ def carry_forward(
 # --- calibration -------------------------------------------------------------------------------
 
 
-def _calibration_ctx(db: Session, actor: Actor, cycle: Cycle) -> dict[str, Any]:
+def _calibration_ctx(
+    db: Session,
+    actor: Actor,
+    cycle: Cycle,
+    threshold: Decimal = calibration.DEFAULT_THRESHOLD,
+    min_pairs: int = calibration.DEFAULT_MIN_PAIRS,
+) -> dict[str, Any]:
     return {
         "cycle": cycle,
         "manage": can_manage(actor, cycle),
         "decide": calibration.can_decide(actor, cycle),
         "me": actor.user_id,
-        **calibration.report_context(db, cycle),
+        **calibration.report_context(db, cycle, threshold, min_pairs),
     }
 
 
@@ -288,7 +295,14 @@ def calibration_page(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     cycle = service.get_cycle_for_commission(db, actor, cycle_id)
-    return render(request, "improvement/calibration.html", _calibration_ctx(db, actor, cycle))
+    q = request.query_params
+    try:
+        threshold, min_pairs = calibration.parse_flag_settings(q.get("selisih"), q.get("minimal"))
+    except ValidationFailed as exc:
+        ctx = {**_calibration_ctx(db, actor, cycle), "form": dict(q)}
+        return render_form_error(request, "improvement/calibration.html", ctx, exc)
+    ctx = _calibration_ctx(db, actor, cycle, threshold, min_pairs)
+    return render(request, "improvement/calibration.html", ctx)
 
 
 @router.post("/siklus/{cycle_id}/kalibrasi/sampel", name="improvement.calibration_sample")

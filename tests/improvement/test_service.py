@@ -421,3 +421,25 @@ def test_carrying_respects_the_items_file_limit(factory: Factory, db: Session) -
     with pytest.raises(ValidationFailed, match="boleh memuat 1"):
         carry.carry_forward(db, operator, ws, decree.id)
     assert db.scalar(select(CarriedEvidence)) is None
+
+
+@pytest.mark.parametrize(
+    ("threshold", "min_pairs", "field"),
+    [
+        ("abc", "", "selisih"),
+        ("0", "", "selisih"),
+        ("150", "3", "selisih"),
+        ("", "0", "minimal"),
+        ("", "-2", "minimal"),
+        ("", "x", "minimal"),
+    ],
+)
+def test_bad_flag_settings_are_refused(threshold: str, min_pairs: str, field: str) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        calibration.parse_flag_settings(threshold, min_pairs)
+    assert field in exc.value.field_errors
+
+
+def test_flag_settings_default_and_parse() -> None:
+    assert calibration.parse_flag_settings(None, None) == (Decimal(20), 10)
+    assert calibration.parse_flag_settings("12,5", "4") == (Decimal("12.5"), 4)

@@ -172,6 +172,10 @@ def test_a_calibration_sample_produces_an_agreement_report(
     login(client, db, loop.w.users["komisioner"])
     page = client.get(url)
     assert page.status_code == 200 and "Kappa" in page.text
+    bad = client.get(url + "?selisih=banyak&minimal=2")
+    assert bad.status_code == 422 and "Selisih harus angka" in bad.text
+    assert 'value="banyak"' in bad.text
+    assert client.get(url + "?selisih=5&minimal=1").status_code == 200
     assert client.post(url + "/sampel", data=form(percent="5")).status_code == 403
     disputed = next(s for s in mine if s.first_verdict == "rejected")
     assert (
