@@ -84,6 +84,8 @@ def test_the_sekretariat_edits_and_the_body_downloads(
     pdf = client.get(_rec_url(loop, "/rekomendasi.pdf"))
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    home = client.get("/beranda")
+    assert home.status_code == 200 and _rec_url(loop, "/rekomendasi.pdf") in home.text
     ws = client.get(f"/siklus/{loop.cycle.id}/badan/{loop.w.bodies[0].id}/saq")
     assert ws.status_code == 200 and _rec_url(loop, "/rekomendasi.pdf") in ws.text
     # Approved: frozen.
