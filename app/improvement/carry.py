@@ -8,8 +8,10 @@ must be renewed (an annual report); the default is to renew. A carried file is a
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +25,9 @@ from app.db import utcnow
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile
+from app.evidence.pdfcheck import check_pdf
 from app.evidence.rules import can_upload_for_body
+from app.evidence.storage import BlobNotFound
 from app.improvement import rules
 from app.improvement.models import CarriedEvidence, CarrySetting
 from app.improvement.service import previous_cycle
@@ -269,6 +273,10 @@ def carry_forward(
     prev = previous_cycle(db, ws.cycle)
     assert prev is not None
     usable = [f for f in line.previous.files if f.purged_at is None]
+    for ef in usable:
+        problem = precheck(ef)
+        if problem:
+            raise ValidationFailed(f"{ef.original_name}: {problem}")
     have_files = len(submissions.item_files(db, ws).get(item_id, []))
     have_links = len(submissions.item_links(db, ws).get(item_id, []))
     if have_files + len(usable) > spec.max_files or have_links + len(line.previous.links) > (
@@ -358,6 +366,22 @@ def carry_forward(
         },
     )
     return out
+
+
+def precheck(ef: EvidenceFile) -> str | None:
+    """Run today's PDF pre-check again on a file about to be carried (the rules may have
+    tightened since it was uploaded); the reason it is refused, or None."""
+    if ef.content_type != "application/pdf":
+        return None
+    try:
+        data = b"".join(evidence.blob_chunks(ef))
+    except BlobNotFound:
+        return "isi berkas tahun lalu tidak ditemukan di penyimpanan; unggah berkas baru."
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bukti.pdf"
+        path.write_bytes(data)
+        verdict = check_pdf(path)
+    return None if verdict.ok else verdict.message
 
 
 def _carried(

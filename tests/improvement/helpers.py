@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass
 
+from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
 from app.cycles import service as cycles
 from app.cycles.models import Cycle, CycleStatus
+from app.evidence.models import EvidenceBlob, EvidenceFile
+from app.evidence.storage import blob_key, get_storage
 from app.questionnaires.models import Item
 from app.results import service as results
 from app.submissions.models import Answer, AnswerLink
@@ -81,6 +86,7 @@ def verified(factory: Factory, db: Session, *, bodies: int = 2) -> Loop:
         assign_verifier(db, w.sek, w.cycle, body_id=body.id, verifier_id=w.verifiers[i % 2].id)
     for i in range(bodies):
         verify_all(db, w, i, REJECTED if i == 0 else {})
+    store_valid_pdfs(db, w)
     # Body 0 also gave its update schedule as a link (carried forward next year).
     db.add(
         AnswerLink(
@@ -110,3 +116,26 @@ def next_year(db: Session, loop: Loop) -> Cycle:
 
 def item(db: Session, cycle: Cycle, code: str) -> Item:
     return vh.items_of(db, cycle)[code]
+
+
+def valid_pdf() -> bytes:
+    """A one-page PDF that passes the evidence pre-check."""
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    c.drawString(72, 720, "SK PPID")
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def store_valid_pdfs(db: Session, w: vh.World) -> None:
+    """Give the cycle's evidence files real, pre-check-clean bytes in the storage."""
+    data = valid_pdf()
+    sha = hashlib.sha256(data).hexdigest()
+    if db.get(EvidenceBlob, sha) is None:
+        db.add(EvidenceBlob(sha256=sha, size=len(data)))
+        db.flush()
+    get_storage().put_stream(blob_key(sha), io.BytesIO(data))
+    for ef in db.scalars(select(EvidenceFile).where(EvidenceFile.cycle_id == w.cycle.id)):
+        ef.blob_sha256, ef.size = sha, len(data)
+    db.flush()

@@ -3,6 +3,7 @@ calibration and trends."""
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
@@ -443,3 +444,27 @@ def test_bad_flag_settings_are_refused(threshold: str, min_pairs: str, field: st
 def test_flag_settings_default_and_parse() -> None:
     assert calibration.parse_flag_settings(None, None) == (Decimal(20), 10)
     assert calibration.parse_flag_settings("12,5", "4") == (Decimal("12.5"), 4)
+
+
+def test_a_carried_pdf_is_pre_checked_again(factory: Factory, db: Session) -> None:
+    from app.evidence.storage import blob_key, get_storage
+
+    loop, ws = _carry_world(factory, db)
+    decree = h.item(db, ws.cycle, "1.2")
+    [line] = [x for x in carry.carry_plan(db, ws.cycle, ws.body.id) if x.item.id == decree.id]
+    assert line.previous is not None
+    [old] = line.previous.files
+    broken = b"%PDF-1.4 rusak"
+    import hashlib
+
+    from app.evidence.models import EvidenceBlob
+
+    sha = hashlib.sha256(broken).hexdigest()
+    db.add(EvidenceBlob(sha256=sha, size=len(broken)))
+    get_storage().put_stream(blob_key(sha), io.BytesIO(broken))
+    old.blob_sha256 = sha
+    db.flush()
+    operator = factory.actor(loop.w.users["operator"], loop.w.org)
+    with pytest.raises(ValidationFailed, match=old.original_name):
+        carry.carry_forward(db, operator, ws, decree.id)
+    assert db.scalar(select(CarriedEvidence)) is None
