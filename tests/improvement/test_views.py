@@ -187,6 +187,8 @@ def test_a_calibration_sample_produces_an_agreement_report(
         == 403
     )
     login(client, db, loop.w.users["sekretariat"])
+    page = client.get(url)
+    assert f'action="{url}/{disputed.id}/keputusan"' in page.text
     r = client.post(f"{url}/{disputed.id}/keputusan", data=form(verdict="accepted", note=""))
     assert r.status_code == 422 and "Alasan" in r.text
     r = client.post(
