@@ -24,6 +24,7 @@ from app.evidence import tasks as evidence_tasks
 from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
 from app.helpdesk import views as helpdesk_views
+from app.improvement import views as improvement_views
 from app.jobs import views as jobs_views
 from app.notifications import broadcast_views
 from app.notifications import tasks as notification_tasks
@@ -101,6 +102,7 @@ def create_app() -> FastAPI:
         submissions_views,
         submissions_submit_views,
         submissions_api,
+        improvement_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -208,6 +208,15 @@ def agreement_by(rows: Iterable[tuple[K, str, str]]) -> dict[K, AgreementReport]
     return {key: agreement(pairs) for key, pairs in grouped.items()}
 
 
+def sample_size(verified: int, percent: Decimal) -> int:
+    """How many of a verifier's `verified` items to double-verify: `percent` % rounded up, so
+    every verifier with verified items gets at least one (and never more than they have)."""
+    if verified <= 0 or percent <= 0:
+        return 0
+    exact = Fraction(verified) * Fraction(percent) / 100
+    return min(verified, -(-exact.numerator // exact.denominator))
+
+
 @dataclass(frozen=True, slots=True)
 class DoubleVerdict:
     """One item verified blind by two verifiers."""

@@ -23,6 +23,8 @@ from app.evidence import flow
 from app.evidence import rules as evidence_rules
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile, LinkCheck
+from app.improvement import service as improvement
+from app.improvement.models import RecommendationItem
 from app.notifications.service import list_notifications
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS, IndicatorSpec, ItemSpec
 from app.submissions import rules, service, workflow
@@ -61,6 +63,7 @@ class ItemView:
     error: str = ""
     conflict: service.AnswerConflict | None = None
     progress: tuple[rules.Progress, rules.Progress] | None = None  # indicator, overall
+    last_year: RecommendationItem | None = None  # last year's advice on the same item code
 
     @property
     def version(self) -> int:
@@ -89,6 +92,7 @@ def _item_views(db: Session, ws: service.Workspace, writable: bool) -> list[Item
     links = service.item_links(db, ws)
     checks = service.link_checks(db, ws)
     states = {s.item_id: s for s in service.item_states(ws, answers, files, links)}
+    advice = improvement.last_year_advice(db, ws.cycle, ws.body.id)
     return [
         ItemView(
             ind,
@@ -99,6 +103,7 @@ def _item_views(db: Session, ws: service.Workspace, writable: bool) -> list[Item
             checks,
             states[it.id],
             writable and ind.id in ws.fillable,
+            last_year=advice.get(it.code),
         )
         for ind in ws.indicators
         for it in ind.items
@@ -157,6 +162,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
         "base": ws_url(ws),
         "fmt_size": evidence_rules.format_size,
         "url": ws_url,
+        "improvement": improvement.workspace_panel(db, ws.cycle, ws.body.id),
     }
 
 

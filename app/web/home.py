@@ -58,9 +58,15 @@ def dashboard(
             or 0
         )
     if actor.body_roles:
-        ctx["my_bodies"] = db.scalars(
+        from app.improvement.service import approved_for_body
+
+        my_bodies = db.scalars(
             select(Body).where(Body.id.in_(actor.body_ids)).order_by(Body.name)
         ).all()
+        ctx["my_bodies"] = my_bodies
+        ctx["my_recommendations"] = [
+            (b, c) for b in my_bodies for c, _rec in approved_for_body(db, b.id)
+        ]
     if actor.is_admin:
         ctx["org_count"] = db.scalar(select(func.count()).select_from(Organisation)) or 0
         ctx["user_count"] = db.scalar(select(func.count()).select_from(User)) or 0

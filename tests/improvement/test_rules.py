@@ -28,6 +28,7 @@ from app.improvement.rules import (
     item_code_key,
     item_content_hash,
     leniency,
+    sample_size,
 )
 from app.verification.rules import (
     NO,
@@ -416,3 +417,22 @@ def test_only_accepted_evidence_of_the_same_item_is_carried(
 def test_every_outcome_has_a_message() -> None:
     assert set(CARRY_MESSAGES) == set(CarryOutcome)
     assert all(CARRY_MESSAGES[o] for o in CarryOutcome)
+
+
+# --- calibration sample size ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("verified", "percent", "size"),
+    [(100, D(5), 5), (101, D(5), 6), (7, D(5), 1), (3, D(100), 3), (0, D(5), 0), (10, D("2.5"), 1)],
+)
+def test_the_sample_is_the_share_rounded_up(verified: int, percent: Decimal, size: int) -> None:
+    assert sample_size(verified, percent) == size
+
+
+@given(st.integers(0, 500), st.decimals(min_value=0, max_value=100, places=2))
+def test_the_sample_never_exceeds_the_verified_items(verified: int, percent: Decimal) -> None:
+    n = sample_size(verified, percent)
+    assert 0 <= n <= verified
+    assert (n > 0) is (verified > 0 and percent > 0)
+    assert n >= verified * percent / 100

@@ -79,8 +79,49 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_verification(factory, db, w, a, body)
     _add_submission(factory, db, w, a, body)
     _add_certificate(db, w, a, body)
+    _add_improvement(factory, db, w, a, body)
     db.flush()
     return w
+
+
+def _add_improvement(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
+    """The published cycle's recommendations (the operator's body's approved) and a blind
+    calibration sample of the body's item for the verifikator persona."""
+    from app.cycles.access import system_actor
+    from app.cycles.models import Cycle
+    from app.improvement import service as improvement
+    from app.improvement.models import CalibrationSample
+    from app.submissions.models import Answer
+
+    cycle = db.get(Cycle, w.ids["cycle_id"])
+    assert cycle is not None
+    sa = system_actor(org.id)
+    improvement.generate_recommendations(db, sa, cycle)
+    view = improvement.get_recommendation(db, sa, cycle.id, body.id)
+    improvement.approve_recommendation(db, sa, view)
+    answer = db.scalar(
+        select(Answer).where(
+            Answer.cycle_id == cycle.id,
+            Answer.body_id == body.id,
+            Answer.item_id == w.ids["node_id"],
+        )
+    )
+    assert answer is not None
+    first = factory.user(org, Role.VERIFIKATOR)
+    sample = CalibrationSample(
+        organisation_id=org.id,
+        cycle_id=cycle.id,
+        body_id=body.id,
+        answer_id=answer.id,
+        item_id=answer.item_id,
+        indicator_code="1",
+        first_verifier_id=first.id,
+        first_verdict="accepted",
+        second_verifier_id=w.users["verifikator"].id,
+    )
+    db.add(sample)
+    db.flush()
+    w.ids["sample_id"] = sample.id
 
 
 def _add_registration(db: Session, w: World, org: Any) -> None:
@@ -1210,6 +1251,74 @@ POLICY.update(
         ("GET", "/piagam/{serial}"): Rule(
             public=True, params=lambda w: {"serial": w.ids["serial"]}
         ),
+    }
+)
+
+
+IMP_READ = Rule(
+    allowed=("sekretariat", "komisioner"),
+    denied=("verifikator", "juri", "operator", "outsider"),
+    params=CYC,
+)
+IMP_MANAGE = Rule(
+    allowed=("sekretariat",),
+    denied=("komisioner", "verifikator", "juri", "operator", "outsider"),
+    params=CYC,
+)
+IMP_BODY_READ = Rule(
+    allowed=("sekretariat", "komisioner", "operator"),
+    denied=("verifikator", "juri", "outsider"),
+    params=CYC_BODY,
+)
+IMP_BODY_MANAGE = Rule(
+    allowed=("sekretariat",),
+    denied=("komisioner", "operator", "juri", "outsider"),
+    params=CYC_BODY,
+)
+SAMPLE = lambda w: {"cycle_id": w.ids["cycle_id"], "sample_id": w.ids["sample_id"]}
+POLICY.update(
+    {
+        ("GET", "/siklus/{cycle_id}/rekomendasi"): IMP_READ,
+        ("POST", "/siklus/{cycle_id}/rekomendasi/buat"): IMP_MANAGE,
+        ("GET", "/siklus/{cycle_id}/rekomendasi/{body_id}"): IMP_BODY_READ,
+        ("POST", "/siklus/{cycle_id}/rekomendasi/{body_id}"): IMP_BODY_MANAGE,
+        ("POST", "/siklus/{cycle_id}/rekomendasi/{body_id}/setujui"): IMP_BODY_MANAGE,
+        ("GET", "/siklus/{cycle_id}/rekomendasi/{body_id}/rekomendasi.pdf"): IMP_BODY_READ,
+        ("GET", "/siklus/{cycle_id}/bawa-bukti"): IMP_MANAGE,
+        ("POST", "/siklus/{cycle_id}/bawa-bukti"): IMP_MANAGE,
+        ("GET", "/siklus/{cycle_id}/badan/{body_id}/saq/perbaikan"): Rule(
+            allowed=("sekretariat", "operator", "atasan"),
+            denied=("komisioner", "verifikator", "juri", "outsider"),
+            params=CYC_BODY,
+        ),
+        ("POST", "/siklus/{cycle_id}/badan/{body_id}/saq/butir/{item_id}/bawa"): Rule(
+            allowed=("operator",),
+            denied=("sekretariat", "komisioner", "verifikator", "juri", "outsider"),
+            params=lambda w: {**CYC_BODY(w), "item_id": w.ids["node_id"]},
+        ),
+        ("GET", "/siklus/{cycle_id}/kalibrasi"): IMP_READ,
+        ("POST", "/siklus/{cycle_id}/kalibrasi/sampel"): IMP_MANAGE,
+        ("GET", "/siklus/{cycle_id}/kalibrasi/tugas"): Rule(
+            allowed=("verifikator",),
+            denied=("sekretariat", "komisioner", "juri", "operator", "outsider"),
+            params=CYC,
+        ),
+        ("POST", "/siklus/{cycle_id}/kalibrasi/{sample_id}/putusan"): Rule(
+            allowed=("verifikator",),
+            denied=("sekretariat", "komisioner", "juri", "operator", "outsider"),
+            params=SAMPLE,
+        ),
+        ("POST", "/siklus/{cycle_id}/kalibrasi/{sample_id}/keputusan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "verifikator", "juri", "operator", "outsider"),
+            params=SAMPLE,
+        ),
+        # Readable by the sample's second verifier only; the world's file has no stored bytes.
+        ("GET", "/siklus/{cycle_id}/kalibrasi/{sample_id}/berkas/{file_id}"): Rule(
+            denied=("sekretariat", "komisioner", "juri", "operator", "outsider"),
+            params=lambda w: {**SAMPLE(w), "file_id": w.ids["file_id"]},
+        ),
+        ("GET", "/siklus/{cycle_id}/tren"): IMP_READ,
     }
 )
 
