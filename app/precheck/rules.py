@@ -52,9 +52,39 @@ SIMILARITY = 0.85  # a document word this close to a keyword word counts as that
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
-    "dan atau yang di ke dari untuk dengan pada dalam oleh serta secara tahun berjalan "
-    "sebelumnya setiap telah sudah ada tersedia diumumkan ditetapkan beserta tentang "
-    "kepada bagi the of a an".split()
+    [
+        "dan",
+        "atau",
+        "yang",
+        "di",
+        "ke",
+        "dari",
+        "untuk",
+        "dengan",
+        "pada",
+        "dalam",
+        "oleh",
+        "serta",
+        "secara",
+        "tahun",
+        "berjalan",
+        "sebelumnya",
+        "setiap",
+        "telah",
+        "sudah",
+        "ada",
+        "tersedia",
+        "diumumkan",
+        "ditetapkan",
+        "beserta",
+        "tentang",
+        "kepada",
+        "bagi",
+        "the",
+        "of",
+        "a",
+        "an",
+    ]
 )
 
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision: str = "p14precheck01"
 down_revision: str | Sequence[str] | None = "c9certs01"
