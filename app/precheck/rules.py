@@ -157,7 +157,9 @@ def _word_close(word: str, vocabulary: set[str]) -> bool:
     if len(word) < 5:  # short words (PPID, DIP, SK) must match exactly
         return False
     for other in vocabulary:
-        if abs(len(other) - len(word)) > 3:
+        # Typos and suffixes (-nya, -kan) change a word's end; a different start is another
+        # word ("formasi" is not "informasi").
+        if abs(len(other) - len(word)) > 3 or other[:3] != word[:3]:
             continue
         if other.startswith(word) or SequenceMatcher(None, word, other).ratio() >= SIMILARITY:
             return True

@@ -86,6 +86,12 @@ def test_a_document_that_never_mentions_the_item_is_suggested(text: str, off: bo
     assert (rules.OFF_TOPIC in kinds(found)) is off
 
 
+def test_similar_words_must_start_alike() -> None:
+    item = ItemInfo(5, "1.1", "Informasi dimutakhirkan berkala", ("informasi",))
+    assert rules.relevance(item, "pembahasan formasi pegawai")[0] == []
+    assert rules.relevance(item, "informasinya dimuat")[0] == ["informasi"]
+
+
 def test_short_keywords_must_match_exactly() -> None:
     sk = ItemInfo(2, "3.1", "SK PPID", ("PPID",))
     assert rules.relevance(sk, "Penetapan PPID utama")[0] == ["PPID"]
