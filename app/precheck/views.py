@@ -27,9 +27,7 @@ async def _fields(request: Request) -> dict[str, str]:
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-@router.post(
-    "/verifikasi/{cycle_id}/badan/{body_id}/saran/{suggestion_id}", name="precheck.decide"
-)
+@router.post("/verifikasi/{cycle_id}/badan/{body_id}/saran/{suggestion_id}", name="precheck.decide")
 async def decide(
     request: Request,
     cycle_id: int,

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts.rules import Actor
 from app.audit.models import AuditEvent
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.evidence import links
@@ -120,9 +121,7 @@ def test_a_file_uploaded_by_another_body_is_suggested(
     assert kinds(db, vw, a.id) == {("1.2", mine.id): {rules.DUPLICATE_BODY}}
     assert set(kinds(db, vw, b.id)) == {("1.2", mine.id + 1)}
     assert ("2.1.3", alone.id) not in kinds(db, vw, b.id)
-    reason = db.scalars(
-        select(Suggestion.reason).where(Suggestion.body_id == a.id)
-    ).one()
+    reason = db.scalars(select(Suggestion.reason).where(Suggestion.body_id == a.id)).one()
     assert b.name in reason
 
 
@@ -182,8 +181,16 @@ def _serve(monkeypatch: pytest.MonkeyPatch, pages: dict[str, LinkResult]) -> lis
 
 def _page(url: str, html: bytes, problem: str = "") -> LinkResult:
     status = "broken" if problem else "ok"
-    return LinkResult(url, status, problem, "Tautan meminta login." if problem else "", 200,
-                      "text/html", url, html)
+    return LinkResult(
+        url,
+        status,
+        problem,
+        "Tautan meminta login." if problem else "",
+        200,
+        "text/html",
+        url,
+        html,
+    )
 
 
 def test_a_link_to_a_login_page_is_suggested(
@@ -221,7 +228,7 @@ def test_a_page_changed_since_submit_is_suggested_on_recheck(
     assert seen.baseline_sha256 != seen.last_sha256
 
 
-def _verifier(factory: Factory, db: Session, w: World, n: int = 0) -> object:
+def _verifier(factory: Factory, db: Session, w: World, n: int = 0) -> Actor:
     assign_verifier(db, w.sek, w.cycle, body_id=w.bodies[0].id, verifier_id=w.verifiers[n].id)
     return w.actor(factory, w.verifiers[n])
 
@@ -237,8 +244,10 @@ def test_the_verifier_accepts_or_dismisses_and_the_report_counts_precision(
     by_kind = {
         s.kind: s for s in db.scalars(select(Suggestion).where(Suggestion.body_id == body.id))
     }
-    service.decide_suggestion(db, actor, vw.cycle, body.id, by_kind[rules.NO_TEXT].id, "accepted")  # type: ignore[arg-type]
-    service.decide_suggestion(db, actor, vw.cycle, body.id, by_kind[rules.OFF_TOPIC].id, "dismissed")  # type: ignore[arg-type]
+    service.decide_suggestion(db, actor, vw.cycle, body.id, by_kind[rules.NO_TEXT].id, "accepted")
+    service.decide_suggestion(
+        db, actor, vw.cycle, body.id, by_kind[rules.OFF_TOPIC].id, "dismissed"
+    )
     rows = {r.kind: r for r in service.precision_report(db, vw.cycle)}
     assert (rows[rules.NO_TEXT].accepted, rows[rules.NO_TEXT].precision) == (1, 1)
     assert (rows[rules.OFF_TOPIC].dismissed, rows[rules.OFF_TOPIC].precision) == (1, 0)
@@ -252,7 +261,8 @@ def test_the_verifier_accepts_or_dismisses_and_the_report_counts_precision(
     assert summary[0].by_kind == {rules.NO_TEXT: 1, rules.OFF_TOPIC: 1}
     # A new run keeps what the verifier decided.
     run(db, vw, body)
-    assert db.get(Suggestion, by_kind[rules.NO_TEXT].id).status == "accepted"  # type: ignore[union-attr]
+    kept = db.get(Suggestion, by_kind[rules.NO_TEXT].id)
+    assert kept is not None and kept.status == "accepted"
 
 
 def test_only_the_assigned_verifier_decides(
@@ -292,7 +302,7 @@ def test_a_locked_verification_refuses_decisions(
     a.status, a.locked_at = "locked", utcnow()
     s = db.scalars(select(Suggestion)).one()
     with pytest.raises(Conflict):
-        service.decide_suggestion(db, actor, vw.cycle, body.id, s.id, "accepted")  # type: ignore[arg-type]
+        service.decide_suggestion(db, actor, vw.cycle, body.id, s.id, "accepted")
 
 
 def test_recheck_is_for_the_verifier_or_the_sekretariat(
