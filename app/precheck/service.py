@@ -32,7 +32,7 @@ from app.jobs.service import Progress, job_handler, start_job
 from app.precheck import rules
 from app.precheck.models import PrecheckFile, PrecheckLink, PrecheckSetting, Suggestion
 from app.questionnaires.models import Item
-from app.submissions.models import AnswerLink
+from app.submissions.models import AnswerLink, Submission, SubmissionStatus
 from app.submissions.service import evidence_by_item, units_of
 from app.verification.service import (
     can_oversee,
@@ -248,8 +248,8 @@ def _duplicates(
     family = [body.id, *(u.id for u in units_of(db, body))]
     others: dict[str, list[str]] = defaultdict(list)
     if uses:
-        for sha, name in db.execute(
-            select(EvidenceFile.blob_sha256, Body.name)
+        for other, name in db.execute(
+            select(EvidenceFile, Body.name)
             .join(Body, Body.id == EvidenceFile.body_id)
             .where(
                 EvidenceFile.cycle_id == cycle.id,
@@ -259,7 +259,8 @@ def _duplicates(
                 EvidenceFile.superseded_by_id.is_(None),
             )
         ):
-            others[sha].append(name)
+            others[other.blob_sha256].append(name)
+            _tell_other_body(db, cycle, other, body)
     for item_id, efs in files.items():
         for ef in efs:
             subject = f"file:{ef.id}"
@@ -269,6 +270,42 @@ def _duplicates(
             if others.get(ef.blob_sha256):
                 finding = rules.duplicate_body_finding(others[ef.blob_sha256])
                 run.found.append(_Found(item_id, subject, finding, ef.id))
+
+
+def _tell_other_body(db: Session, cycle: Cycle, other: EvidenceFile, body: Body) -> None:
+    """The body that sent the same file earlier hears of the later one too (once submitted)."""
+    assert other.item_id is not None
+    subject = f"file:{other.id}"
+    exists = db.scalar(
+        select(Suggestion.id).where(
+            Suggestion.cycle_id == cycle.id,
+            Suggestion.body_id == other.body_id,
+            Suggestion.item_id == other.item_id,
+            Suggestion.kind == rules.DUPLICATE_BODY,
+            Suggestion.subject == subject,
+        )
+    )
+    sent = db.scalar(
+        select(Submission.id).where(
+            Submission.cycle_id == cycle.id,
+            Submission.body_id == other.body_id,
+            Submission.status == SubmissionStatus.SUBMITTED,
+        )
+    )
+    if exists is None and sent is not None:
+        finding = rules.duplicate_body_finding([body.name])
+        db.add(
+            Suggestion(
+                organisation_id=cycle.organisation_id,
+                cycle_id=cycle.id,
+                body_id=other.body_id,
+                item_id=other.item_id,
+                kind=finding.kind,
+                subject=subject,
+                evidence_file_id=other.id,
+                reason=finding.reason,
+            )
+        )
 
 
 def _examine_link(db: Session, run: _Run, cycle: Cycle, link: AnswerLink) -> None:
