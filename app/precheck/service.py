@@ -205,7 +205,9 @@ def read_text(ef: EvidenceFile) -> PdfText | str:
     return text if text.ok else text.problem
 
 
-def _examine_file(db: Session, run: _Run, cycle: Cycle, ef: EvidenceFile, item_id: int) -> None:
+def _examine_file(
+    db: Session, run: _Run, cycle: Cycle, body: Body, ef: EvidenceFile, item_id: int
+) -> None:
     is_pdf = ef.content_type == "application/pdf"
     if is_pdf and ef.blob_sha256 not in run.texts:
         run.texts[ef.blob_sha256] = read_text(ef)
@@ -219,7 +221,7 @@ def _examine_file(db: Session, run: _Run, cycle: Cycle, ef: EvidenceFile, item_i
         exam = PrecheckFile(
             organisation_id=cycle.organisation_id,
             cycle_id=cycle.id,
-            body_id=ef.body_id,
+            body_id=body.id,  # the submitting body, also for its PPID pelaksana units' files
             evidence_file_id=ef.id,
         )
         db.add(exam)
@@ -412,7 +414,7 @@ def examine_submission(
     done = 0
     for item_id, efs in files.items():
         for ef in efs:
-            _examine_file(db, run, cycle, ef, item_id)
+            _examine_file(db, run, cycle, body, ef, item_id)
             done += 1
             if progress:
                 progress(done, total, f"{done} dari {total} data dukung diperiksa")
