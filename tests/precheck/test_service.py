@@ -341,3 +341,17 @@ def test_submitting_the_saq_queues_the_precheck(factory: Factory, db: Session) -
     workflow.submit_saq(db, w.actor("operator"), w.ws("operator"))
     job = db.scalars(select(Job).where(Job.kind == service.JOB_KIND)).one()
     assert job.params == {"cycle_id": w.cycle.id, "body_id": w.body.id}
+
+
+def test_a_pdf_too_heavy_for_the_limits_is_marked_not_examined(
+    db: Session, vw: World, attach: Attach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.config import get_settings
+
+    body = vw.bodies[0]
+    ef = attach(body, vw.items["1.2"], pdfs.dip_decree(vw.cycle.year))
+    monkeypatch.setattr(get_settings(), "evidence_pdf_check_memory_mb", 16)
+    result = run(db, vw, body)
+    exam = db.scalars(select(PrecheckFile).where(PrecheckFile.evidence_file_id == ef.id)).one()
+    assert (exam.status, exam.problem) == ("unexaminable", "too_heavy")
+    assert result["unexaminable"] == 1 and kinds(db, vw, body.id) == {}
