@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     evidence_link_timeout_seconds: float = 10.0
     evidence_link_max_redirects: int = 5
     evidence_links_allow_private: bool = False  # tests only; refused in production
+    # Evidence pre-check (app/precheck): larger files are marked "tidak dapat diperiksa".
+    precheck_max_file_bytes: int = 50 * 1024 * 1024
+    precheck_text_chars: int = 200_000
     evidence_retention_years: int = Field(default=0, ge=0)  # 0: keep evidence for ever
     # Certificates (piagam): a commission signs its PDFs when `<dir>/<slug>.p12` exists
     # (passphrase in `<dir>/<slug>.pass`); see app/certificates/signing.py.

@@ -36,6 +36,7 @@ from app.panels import api as panels_api
 from app.panels import schedule_views as panels_schedule_views
 from app.panels import views as panels_views
 from app.portal import views as portal_views
+from app.precheck import views as precheck_views
 from app.questionnaires import api as questionnaires_api
 from app.questionnaires import views as questionnaires_views
 from app.results import api as results_api
@@ -103,6 +104,7 @@ def create_app() -> FastAPI:
         submissions_submit_views,
         submissions_api,
         improvement_views,
+        precheck_views,
     ):
         app.include_router(module.router)
     install_error_handlers(app)

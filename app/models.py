@@ -15,6 +15,7 @@ from app.notifications import models as notifications_models
 from app.orgs import models as orgs_models
 from app.outbox import models as outbox_models
 from app.panels import models as panels_models
+from app.precheck import models as precheck_models
 from app.questionnaires import models as questionnaires_models
 from app.results import models as results_models
 from app.submissions import models as submissions_models
@@ -36,6 +37,7 @@ __all__ = [
     "orgs_models",
     "outbox_models",
     "panels_models",
+    "precheck_models",
     "questionnaires_models",
     "results_models",
     "submissions_models",

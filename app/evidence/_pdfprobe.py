@@ -1,6 +1,7 @@
 """Child process: open one PDF with pypdf under CPU and memory limits and print a JSON verdict.
 
-Run only by `app.evidence.pdfcheck` as `python -I _pdfprobe.py PATH SECONDS MEMORY_MB`. It
+Run only by `app.evidence.pdfcheck` as `python -I _pdfprobe.py PATH SECONDS MEMORY_MB [TEXT]`
+(TEXT: also extract up to that many characters of text, for the evidence pre-check). It
 imports nothing from the app, so a hostile PDF can reach neither the database nor the network
 settings; CPU time and address space are limited before pypdf is imported, writing files
 before the PDF is read.
@@ -125,8 +126,43 @@ def check(path: str) -> dict[str, Any]:
     return {"ok": True, "problem": "", "pages": pages}
 
 
+def extract(path: str, max_chars: int) -> dict[str, Any]:
+    """Page count, text (at most `max_chars`), and how many pages carry images but no text."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path, strict=False)
+    if reader.is_encrypted:
+        return {"ok": False, "problem": "encrypted"}
+    parts: list[str] = []
+    size = 0
+    image_pages = 0
+    for page in reader.pages:
+        text = page.extract_text() if size < max_chars else ""
+        if not text.strip() and _has_image(page):
+            image_pages += 1
+        parts.append(text)
+        size += len(text)
+    pages = len(reader.pages)
+    if pages == 0:
+        return {"ok": False, "problem": "empty"}
+    joined = "\n".join(parts)[:max_chars]
+    return {"ok": True, "problem": "", "pages": pages, "text": joined, "image_pages": image_pages}
+
+
+def _has_image(page: Any) -> bool:
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    if xobjects is None:
+        return False
+    return any(
+        xobjects.get_object()[name].get_object().get("/Subtype") == "/Image"
+        for name in xobjects.get_object()
+    )
+
+
 def main() -> None:
     path, seconds, memory_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    text_chars = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     _limit(seconds, memory_mb)
     try:
         # Imported before files are forbidden, so pypdf's bytecode cache can be written once
@@ -137,7 +173,7 @@ def main() -> None:
         return
     _no_files()
     try:
-        verdict = check(path)
+        verdict = extract(path, text_chars) if text_chars else check(path)
     except MemoryError:
         verdict = {"ok": False, "problem": "too_heavy"}
     except RecursionError:

@@ -11,7 +11,7 @@ import http.client
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +37,8 @@ class LinkResult:
     http_status: int | None = None
     content_type: str = ""
     final_url: str = ""
+    # The first BODY_BYTES of the final page (the pre-check fingerprints it).
+    body_head: bytes = field(default=b"", repr=False)
 
     @property
     def is_ok(self) -> bool:
@@ -104,7 +106,7 @@ def check_link(
                 continue
             verdict = rules.classify_response(status, ctype, current, body)
             return LinkResult(
-                url, verdict.status, verdict.problem, verdict.message, status, ctype, current
+                url, verdict.status, verdict.problem, verdict.message, status, ctype, current, body
             )
     except _Refused as exc:
         status_ = REFUSED if exc.problem in ("scheme", "private_address") else BROKEN

@@ -19,6 +19,7 @@ from app.cycles.schedule import require_stage_open
 from app.db import utcnow
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.notifications.service import body_people, notify, notify_body
+from app.precheck.service import schedule_precheck
 from app.questionnaires.models import Indicator as IndicatorRow
 from app.submissions.models import Assignment, Submission, SubmissionStatus
 from app.submissions.service import Workspace, build_manifest, ensure_submission, units_of
@@ -228,6 +229,8 @@ def _finalize(
         before=before,
         after={"status": sub.status, "receipt_sha256": sub.receipt_sha256},
     )
+    # The evidence pre-check runs in the background once this submit has committed.
+    schedule_precheck(db, ws.cycle, ws.body, by_user_id=actor_id(actor))
     notify_body(
         db,
         ws.body.id,

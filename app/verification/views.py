@@ -21,6 +21,7 @@ from app.evidence import flow
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile
 from app.evidence.storage import BlobNotFound, StorageError
+from app.precheck import service as precheck
 from app.questionnaires.models import Item
 from app.submissions.models import Submission
 from app.verification import appeals, clarifications, exports, minutes, service
@@ -75,7 +76,7 @@ def tasks_page(
     )
 
 
-def _sheet_ctx(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> dict[str, Any]:
+def sheet_context(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> dict[str, Any]:
     assignment = service.get_sheet_access(db, actor, cycle, body_id)
     sheet = service.load_sheet(db, cycle, body_id)
     body = sheet.body
@@ -100,6 +101,9 @@ def _sheet_ctx(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> dict[st
         "links": links,
         "can_edit": is_verifier and assignment is not None and not assignment.is_locked,
         "is_verifier": is_verifier,
+        "can_manage_cycle": can_manage(actor, cycle),
+        "suggestions": precheck.sheet_suggestions(db, cycle.id, body_id),
+        "file_exams": precheck.file_exams(db, cycle.id, body_id),
         "can_review": bool(
             actor.has(Role.REVIEWER)
             and assignment
@@ -126,7 +130,7 @@ def sheet_page(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
-    return render(request, "verification/sheet.html", _sheet_ctx(db, actor, cycle, body_id))
+    return render(request, "verification/sheet.html", sheet_context(db, actor, cycle, body_id))
 
 
 @router.post("/verifikasi/{cycle_id}/badan/{body_id}/butir/{item_id}", name="verification.verdict")
@@ -156,13 +160,13 @@ async def verdict_save(
         db.rollback()
         error = exc
     if _is_htmx(request):
-        ctx = _sheet_ctx(db, actor, cycle, body_id)
+        ctx = sheet_context(db, actor, cycle, body_id)
         line = next(ln for ln in ctx["sheet"].lines if ln.item.id == item_id)
         ctx.update(line=line, item_error=error.message if error else "", item_form=data)
         # htmx swaps 2xx only: the row shows its own error (nothing was saved).
         return render(request, "verification/_item.html", ctx)
     if error is not None:
-        ctx = {**_sheet_ctx(db, actor, cycle, body_id), "form": data}
+        ctx = {**sheet_context(db, actor, cycle, body_id), "form": data}
         return render_form_error(request, "verification/sheet.html", ctx, error)
     return redirect(
         f"/verifikasi/{cycle.id}/badan/{body_id}#butir-{item_id}", "Putusan butir disimpan."
@@ -193,7 +197,7 @@ async def clarification_ask(
         )
     except RECOVERABLE as exc:
         db.rollback()
-        ctx = {**_sheet_ctx(db, actor, cycle, body_id), "form": data}
+        ctx = {**sheet_context(db, actor, cycle, body_id), "form": data}
         return render_form_error(request, "verification/sheet.html", ctx, exc)
     return redirect(
         f"/verifikasi/{cycle.id}/badan/{body_id}#butir-{data.get('item_id')}",
@@ -248,7 +252,7 @@ def submit(
     except RECOVERABLE as exc:
         db.rollback()
         return render_form_error(
-            request, "verification/sheet.html", _sheet_ctx(db, actor, cycle, body_id), exc
+            request, "verification/sheet.html", sheet_context(db, actor, cycle, body_id), exc
         )
     message = (
         "Verifikasi dikirim ke reviewer."
@@ -279,7 +283,7 @@ async def review(
         )
     except RECOVERABLE as exc:
         db.rollback()
-        ctx = {**_sheet_ctx(db, actor, cycle, body_id), "form": data}
+        ctx = {**sheet_context(db, actor, cycle, body_id), "form": data}
         return render_form_error(request, "verification/sheet.html", ctx, exc)
     return redirect(f"/verifikasi/{cycle.id}/badan/{body_id}", "Hasil reviu disimpan.")
 

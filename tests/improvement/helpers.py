@@ -99,6 +99,9 @@ def verified(factory: Factory, db: Session, *, bodies: int = 2) -> Loop:
 
 def publish(db: Session, loop: Loop) -> None:
     """Compute, approve and publish the SK of the loop's cycle."""
+    from tests.results.helpers import open_stage_now
+
+    open_stage_now(db, loop.cycle)
     rs = results.compute_and_store(db, loop.w.sek, loop.cycle)
     decree = results.draft_decree(db, loop.w.sek, loop.cycle, rs)
     results.approve_decree(db, loop.kom, loop.cycle, decree, sk_number="SK/1", sk_date="2025-12-01")

@@ -80,6 +80,7 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_submission(factory, db, w, a, body)
     _add_certificate(db, w, a, body)
     _add_improvement(factory, db, w, a, body)
+    _add_precheck(db, w, a, body)
     db.flush()
     return w
 
@@ -122,6 +123,25 @@ def _add_improvement(factory: Factory, db: Session, w: World, org: Any, body: An
     db.add(sample)
     db.flush()
     w.ids["sample_id"] = sample.id
+
+
+def _add_precheck(db: Session, w: World, org: Any, body: Any) -> None:
+    """A pre-check suggestion on the verified body's item (the verifikator persona's body)."""
+    from app.precheck.models import Suggestion
+
+    s = Suggestion(
+        organisation_id=org.id,
+        cycle_id=w.ids["cycle_id"],
+        body_id=body.id,
+        item_id=w.ids["item_id"],
+        kind="no_text",
+        subject=f"file:{w.ids['file_id']}",
+        evidence_file_id=w.ids["file_id"],
+        reason="PDF 1 halaman tidak memuat teks (tampak kosong).",
+    )
+    db.add(s)
+    db.flush()
+    w.ids["suggestion_id"] = s.id
 
 
 def _add_registration(db: Session, w: World, org: Any) -> None:
@@ -1319,6 +1339,33 @@ POLICY.update(
             params=lambda w: {**SAMPLE(w), "file_id": w.ids["file_id"]},
         ),
         ("GET", "/siklus/{cycle_id}/tren"): IMP_READ,
+    }
+)
+
+
+PRECHECK_DENIED = ("outsider", "operator", "juri")
+POLICY.update(
+    {
+        ("POST", "/verifikasi/{cycle_id}/badan/{body_id}/saran/{suggestion_id}"): Rule(
+            allowed=("verifikator",),
+            denied=("sekretariat", "komisioner", *PRECHECK_DENIED),
+            params=lambda w: {**CYC_BODY(w), "suggestion_id": w.ids["suggestion_id"]},
+        ),
+        ("POST", "/verifikasi/{cycle_id}/badan/{body_id}/pra-periksa"): Rule(
+            allowed=("verifikator", "sekretariat"),
+            denied=("komisioner", *PRECHECK_DENIED),
+            params=CYC_BODY,
+        ),
+        ("GET", "/siklus/{cycle_id}/pra-periksa"): Rule(
+            allowed=("sekretariat", "komisioner"),
+            denied=("verifikator", *PRECHECK_DENIED),
+            params=CYC,
+        ),
+        ("POST", "/siklus/{cycle_id}/pra-periksa/pengaturan"): Rule(
+            allowed=("sekretariat",),
+            denied=("komisioner", "verifikator", *PRECHECK_DENIED),
+            params=CYC,
+        ),
     }
 )
 

@@ -1,0 +1,1 @@
+"""Evidence pre-check: suggestions for verifiers (never verdicts)."""
