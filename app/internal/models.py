@@ -1,0 +1,55 @@
+"""Internal monev: a PPID utama body evaluating its own PPID pelaksana units."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class InternalMonev(Base):
+    """Links an `internal` organisation to the PPID utama body (in its commission) that runs it."""
+
+    __tablename__ = "internal_monevs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)
+    parent_body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), unique=True)
+    # The commission of the parent body sees the internal results only when this is set.
+    is_shared: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class InternalUnit(Base):
+    """A PPID pelaksana unit (a commission-side body) and its mirror body in the internal org."""
+
+    __tablename__ = "internal_units"
+    __table_args__ = (UniqueConstraint("internal_monev_id", "unit_body_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    internal_monev_id: Mapped[int] = mapped_column(
+        ForeignKey("internal_monevs.id", ondelete="CASCADE"), index=True
+    )
+    unit_body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
+    mirror_body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), unique=True)
+
+
+class LinkedEvidence(Base):
+    """A unit's internal evidence file linked (not copied) to an item of the body's own SAQ."""
+
+    __tablename__ = "linked_evidence"
+    __table_args__ = (UniqueConstraint("cycle_id", "body_id", "item_id", "evidence_file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id", ondelete="CASCADE"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_items.id"))
+    evidence_file_id: Mapped[int] = mapped_column(ForeignKey("evidence_files.id"), index=True)
+    source_unit_body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
