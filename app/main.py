@@ -24,6 +24,7 @@ from app.evidence import tasks as evidence_tasks
 from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
 from app.helpdesk import views as helpdesk_views
+from app.internal import views as internal_views
 from app.jobs import views as jobs_views
 from app.notifications import broadcast_views
 from app.notifications import tasks as notification_tasks
@@ -86,6 +87,7 @@ def create_app() -> FastAPI:
         helpdesk_view_as,
         results_views,
         certificates_views,
+        internal_views,
         portal_views,
         panels_views,
         panels_schedule_views,

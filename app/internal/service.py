@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -65,9 +66,9 @@ def is_internal_staff(actor: Actor, monev: InternalMonev) -> bool:
 def is_owner(db: Session, actor: Actor, monev: InternalMonev) -> bool:
     """The PPID utama's own people, acting in their commission or in the internal organisation."""
     parent = _parent(db, monev)
-    return (
-        actor.organisation_id == parent.organisation_id and actor.acts_for_body(parent.id)
-    ) or (actor.organisation_id == monev.organisation_id and actor.has(Role.SEKRETARIAT))
+    return (actor.organisation_id == parent.organisation_id and actor.acts_for_body(parent.id)) or (
+        actor.organisation_id == monev.organisation_id and actor.has(Role.SEKRETARIAT)
+    )
 
 
 def get_monev_for_actor(db: Session, actor: Actor, monev_id: int) -> InternalMonev:
@@ -107,6 +108,7 @@ def as_member_of(db: Session, actor: Actor, organisation_id: int) -> Actor:
 
 
 def units_of(db: Session, parent: Body) -> list[Body]:
+    """The active PPID pelaksana units of a PPID utama."""
     return [u for u in saq.units_of(db, parent) if u.is_active]
 
 
@@ -265,7 +267,7 @@ def commission_indicators(db: Session, monev: InternalMonev) -> list[tuple[str, 
     """(code, title) of the indicators the commission asks of the PPID utama now."""
     source = commission_cycle(db, monev)
     bq = questionnaire_for_body(db, source, monev.parent_body_id) if source else None
-    return [(i.code, i.title) for i in bq.spec.indicators] if bq else []
+    return [(i.code, i.name) for i in bq.spec.indicators] if bq else []
 
 
 def _rows_for_units(rows: list[NodeRow], category: str, indicators: set[str]) -> list[NodeRow]:
@@ -383,11 +385,16 @@ def _weak_reason(answer: Answer | None) -> str | None:
     return None
 
 
-def readiness(db: Session, monev: InternalMonev, cycle: Cycle) -> list[UnitReadiness]:
-    """Per unit: the items where it is weak, against what the commission asks of the body."""
+def commission_item_ids(db: Session, monev: InternalMonev) -> dict[str, int]:
+    """Item code → item id of what the commission asks of the PPID utama in its open cycle."""
     source = commission_cycle(db, monev)
     asked = questionnaire_for_body(db, source, monev.parent_body_id) if source else None
-    asked_ids = {it.code: it.id for ind in asked.spec.indicators for it in ind.items} if asked else {}
+    return {it.code: it.id for ind in asked.spec.indicators for it in ind.items} if asked else {}
+
+
+def readiness(db: Session, monev: InternalMonev, cycle: Cycle) -> list[UnitReadiness]:
+    """Per unit: the items where it is weak, against what the commission asks of the body."""
+    asked_ids = commission_item_ids(db, monev)
     out = []
     for link in db.scalars(
         select(InternalUnit).where(InternalUnit.internal_monev_id == monev.id)
@@ -491,7 +498,7 @@ def link_unit_evidence(
 class RankLine:
     rank: int | None
     name: str
-    score: str
+    score: Decimal | None
     qualification: str
 
 
@@ -502,9 +509,56 @@ def ranking(db: Session, cycle: Cycle) -> list[RankLine]:
         return []
     rs = results.get_result_set(db, cycle, decree.result_set_id)
     rows = results.stored_rows(db, rs)
-    names = {b.id: b.name for b in db.scalars(select(Body).where(Body.organisation_id == cycle.organisation_id))}
+    names = {
+        b.id: b.name
+        for b in db.scalars(select(Body).where(Body.organisation_id == cycle.organisation_id))
+    }
     lines = [
-        RankLine(r.rank, names.get(r.body_id, ""), r.score or "", r.qualification or "")
-        for r in rows
+        RankLine(r.rank, names.get(r.body_id, ""), r.published, r.qualification or "") for r in rows
     ]
     return sorted(lines, key=lambda ln: (ln.rank is None, ln.rank or 0, ln.name))
+
+
+# --- pages --------------------------------------------------------------------------------
+
+
+def startable_bodies(db: Session, actor: Actor) -> list[tuple[Body, InternalMonev | None]]:
+    """The PPID utama bodies the actor speaks for here, with their internal monev if started."""
+    if not actor.body_ids:
+        return []
+    bodies = db.scalars(
+        select(Body)
+        .where(
+            Body.id.in_(actor.body_ids),
+            Body.organisation_id == actor.organisation_id,
+            Body.parent_id.is_(None),
+        )
+        .order_by(Body.name)
+    ).all()
+    return [(b, internal_of_body(db, b.id)) for b in bodies if units_of(db, b)]
+
+
+def visible_monevs(db: Session, actor: Actor) -> list[tuple[InternalMonev, Body]]:
+    """Internal monevs the actor may open: its own organisation's, or shared with its commission."""
+    out = []
+    for monev in db.scalars(select(InternalMonev).order_by(InternalMonev.id)):
+        try:
+            get_monev_for_actor(db, actor, monev.id)
+        except NotFound:
+            continue
+        out.append((monev, _parent(db, monev)))
+    return out
+
+
+def parent_of(db: Session, monev: InternalMonev) -> Body:
+    return _parent(db, monev)
+
+
+def unit_pairs(db: Session, monev: InternalMonev) -> list[tuple[Body, Body]]:
+    """(unit, mirror) for each unit of the internal monev, by name."""
+    pairs = []
+    for link in db.scalars(select(InternalUnit).where(InternalUnit.internal_monev_id == monev.id)):
+        unit, mirror = db.get(Body, link.unit_body_id), db.get(Body, link.mirror_body_id)
+        assert unit is not None and mirror is not None
+        pairs.append((unit, mirror))
+    return sorted(pairs, key=lambda p: p[0].name)

@@ -27,6 +27,8 @@ from tests.internal.world import InternalWorld, build
 from tests.results.helpers import set_rules
 from tests.verification.helpers import items_of, set_stage, submit_saq
 
+FULL_UNIT: dict[str, str | None] = {"1.1": "Bulanan", "1.2": "ya", "2.1.1": "ya", "2.1.3": "Kajian"}
+
 
 @pytest.fixture
 def w(db: Session, factory: Factory) -> InternalWorld:
@@ -73,7 +75,11 @@ def test_the_internal_cycle_copies_the_commission_items_for_the_body_and_stays_e
     bq = saq.questionnaire_for_body(db, w.icycle, w.mirror(db, w.units[0]).id)
     assert bq is not None and bq.category_code == service.UNIT_CATEGORY
     subset = service.create_internal_cycle(
-        db, w.outside(factory, w.lead), w.monev, name="Bimtek 2025", year=2025,
+        db,
+        w.outside(factory, w.lead),
+        w.monev,
+        name="Bimtek 2025",
+        year=2025,
         indicator_codes=["1"],
     )
     assert set(items_of(db, subset)) == {"1.1", "1.2"}
@@ -105,16 +111,19 @@ def _verify_all(
     inside = w.inside(factory, w.lead)
     for unit in w.units:
         mirror = w.mirror(db, unit)
-        verification.assign_verifier(
-            db, inside, w.icycle, body_id=mirror.id, verifier_id=w.lead.id
-        )
+        verification.assign_verifier(db, inside, w.icycle, body_id=mirror.id, verifier_id=w.lead.id)
         sheet = verification.load_sheet(db, w.icycle, mirror.id)
         for line in sheet.lines:
             answered = line.answer is not None and line.answer.declared
             ok = answered and (mirror.id, line.item.code) not in reject
             verdict = "accepted" if ok else "rejected"
             verification.give_verdict(
-                db, inside, w.icycle, body_id=mirror.id, item_id=line.item.id, verdict=verdict,
+                db,
+                inside,
+                w.icycle,
+                body_id=mirror.id,
+                item_id=line.item.id,
+                verdict=verdict,
                 note="" if verdict == "accepted" else "Tidak ada bukti.",
             )
         verification.submit_verification(db, inside, w.icycle, mirror.id)
@@ -124,7 +133,9 @@ def test_done_when_units_fill_are_verified_ranked_certified_and_evidence_is_link
     db: Session, factory: Factory, w: InternalWorld
 ) -> None:
     best, middle, weak = (w.mirror(db, u) for u in w.units)
-    submit_saq(db, w.icycle, best, {"1.1": "Bulanan", "1.2": "ya", "2.1.1": "ya", "2.1.3": "Kajian"})
+    submit_saq(
+        db, w.icycle, best, {"1.1": "Bulanan", "1.2": "ya", "2.1.1": "ya", "2.1.3": "Kajian"}
+    )
     submit_saq(db, w.icycle, middle, {"1.1": "Bulanan", "1.2": "ya", "2.1.1": None, "2.1.3": None})
     submit_saq(db, w.icycle, weak, {"1.1": None, "1.2": "ya", "2.1.1": None, "2.1.3": None})
     _verify_all(db, factory, w, {(middle.id, "1.2")})
@@ -136,25 +147,31 @@ def test_done_when_units_fill_are_verified_ranked_certified_and_evidence_is_link
     assert weak_codes["1.1"].reason == "belum dijawab"
     assert weak_codes["1.1"].asked_by_commission
     rejected = {i.code: i.reason for i in ready[w.units[1].id].weak}
-    assert rejected == {"1.2": "ditolak verifikator", "2.1.1": "belum dijawab",
-                        "2.1.3": "belum dijawab"}
+    assert rejected == {
+        "1.2": "ditolak verifikator",
+        "2.1.1": "belum dijawab",
+        "2.1.3": "belum dijawab",
+    }
 
     # Ranking and an internal certificate through the commission's own services.
     set_rules(db, w.icycle)
     inside, boss = w.inside(factory, w.lead), w.inside(factory, w.atasan)
     rs = results.compute_and_store(db, inside, w.icycle)
     decree = results.draft_decree(db, inside, w.icycle, rs)
-    results.approve_decree(
-        db, boss, w.icycle, decree, sk_number="800/1/2025", sk_date="2025-11-01"
-    )
+    results.approve_decree(db, boss, w.icycle, decree, sk_number="800/1/2025", sk_date="2025-11-01")
     results.publish_decree(db, boss, w.icycle, decree)
     results.review_awards(db, boss, w.icycle)
     lines = service.ranking(db, w.icycle)
     assert [ln.name for ln in lines] == [u.name for u in w.units]
     assert lines[0].rank == 1
     certificates.save_print_settings(
-        db, inside, w.icycle, place="Pasuruan", issued_on="2025-11-10",
-        signatory_name="Kepala Diskominfo", signatory_title="Atasan PPID Utama",
+        db,
+        inside,
+        w.icycle,
+        place="Pasuruan",
+        issued_on="2025-11-10",
+        signatory_name="Kepala Diskominfo",
+        signatory_title="Atasan PPID Utama",
     )
     certificates.issue_certificates(db, inside, w.icycle)
     certs = certificates.valid_certificates(db, w.icycle)
@@ -169,7 +186,10 @@ def test_done_when_units_fill_are_verified_ranked_certified_and_evidence_is_link
     lead = w.outside(factory, w.lead)
     for code in ("1.2", "2.1.3"):
         service.link_unit_evidence(
-            db, lead, w.monev, evidence_file_id=files[code][0].id,
+            db,
+            lead,
+            w.monev,
+            evidence_file_id=files[code][0].id,
             item_id=commission_items[code],
         )
     before = db.scalar(select(EvidenceFile.id).order_by(EvidenceFile.id.desc()))
@@ -182,12 +202,13 @@ def test_done_when_units_fill_are_verified_ranked_certified_and_evidence_is_link
     assert evidence.get_evidence_file_for_actor(db, lead, files["1.2"][0].id)
     stranger = factory.user(w.org, Role.OPERATOR, body=factory.body(w.org))
     with pytest.raises(NotFound):
-        evidence.get_evidence_file_for_actor(
-            db, w.outside(factory, stranger), files["1.2"][0].id
-        )
+        evidence.get_evidence_file_for_actor(db, w.outside(factory, stranger), files["1.2"][0].id)
     with pytest.raises(Conflict):
         service.link_unit_evidence(
-            db, lead, w.monev, evidence_file_id=files["1.2"][0].id,
+            db,
+            lead,
+            w.monev,
+            evidence_file_id=files["1.2"][0].id,
             item_id=commission_items["1.2"],
         )
 
@@ -204,12 +225,13 @@ def test_linking_refuses_foreign_files_and_strangers(
     assert foreign is not None
     lead = w.outside(factory, w.lead)
     with pytest.raises(NotFound):
-        service.link_unit_evidence(
-            db, lead, w.monev, evidence_file_id=foreign.id, item_id=item.id
-        )
+        service.link_unit_evidence(db, lead, w.monev, evidence_file_id=foreign.id, item_id=item.id)
     with pytest.raises(Forbidden):
         service.link_unit_evidence(
-            db, w.outside(factory, w.unit_ops[0]), w.monev, evidence_file_id=foreign.id,
+            db,
+            w.outside(factory, w.unit_ops[0]),
+            w.monev,
+            evidence_file_id=foreign.id,
             item_id=item.id,
         )
 

@@ -47,7 +47,9 @@ class InternalWorld:
         return body
 
 
-def build(factory: Factory, db: Session, *, units: int = 3, open_cycle: bool = True) -> InternalWorld:
+def build(
+    factory: Factory, db: Session, *, units: int = 3, open_cycle: bool = True
+) -> InternalWorld:
     org = factory.commission()
     ccycle = factory.cycle(org, is_open=True)
     parent = add_body(factory, db, ccycle)
