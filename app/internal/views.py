@@ -20,6 +20,15 @@ router = APIRouter()
 BASE = "/monev-internal"
 
 
+def owned_monev(
+    monev_id: int,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> InternalMonev:
+    """Authorise a write before the form is read: the PPID utama's own people only."""
+    return service.get_monev_for_owner(db, actor, monev_id)
+
+
 def _detail_ctx(db: Session, actor: Actor, monev: InternalMonev) -> dict[str, Any]:
     cycles = service.internal_cycles(db, monev)
     return {
@@ -47,10 +56,10 @@ def index(
     return render(request, "internal/index.html", ctx)
 
 
-@router.post(BASE + "/mulai", name="internal.start")
+@router.post(BASE + "/mulai/{body_id}", name="internal.start")
 def start(
     request: Request,
-    body_id: int = Form(...),
+    body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
@@ -78,12 +87,11 @@ def detail(
 
 @router.post(BASE + "/{monev_id}/berbagi", name="internal.share")
 def share(
-    monev_id: int,
+    monev: InternalMonev = Depends(owned_monev),
     shared: str = Form(""),
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    monev = service.get_monev_for_owner(db, actor, monev_id)
     service.set_shared(db, actor, monev, shared=shared == "1")
     message = "Hasil dibagikan ke komisi." if monev.is_shared else "Hasil tidak lagi dibagikan."
     return redirect(f"{BASE}/{monev.id}", message)
@@ -92,11 +100,10 @@ def share(
 @router.post(BASE + "/{monev_id}/siklus", name="internal.create_cycle")
 async def create_cycle(
     request: Request,
-    monev_id: int,
+    monev: InternalMonev = Depends(owned_monev),
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    monev = service.get_monev_for_owner(db, actor, monev_id)
     form = await request.form()
     chosen = [str(v) for v in form.getlist("indicators")]
     name, year = str(form.get("name", "")), str(form.get("year", ""))
@@ -144,14 +151,13 @@ def _readiness_ctx(
 @router.post(BASE + "/{monev_id}/tautan", name="internal.link")
 def link(
     request: Request,
-    monev_id: int,
+    monev: InternalMonev = Depends(owned_monev),
     evidence_file_id: int = Form(...),
     item_id: int = Form(...),
     cycle_id: int = Form(...),
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    monev = service.get_monev_for_owner(db, actor, monev_id)
     ctx = _readiness_ctx(db, actor, monev, cycle_id)
     try:
         service.link_unit_evidence(
