@@ -27,7 +27,11 @@ from app.cycles.access import actor_id, is_staff_of
 from app.cycles.models import Cycle, CycleStatus, CycleTarget
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from app.evidence.models import EvidenceFile
-from app.internal.models import InternalMonev, InternalUnit, LinkedEvidence
+from app.internal.models import (
+    InternalMonev,
+    InternalUnit,
+    LinkedEvidence,
+)
 from app.orgs.models import Organisation, OrganisationKind
 from app.orgs.service import upsert_category
 from app.questionnaires import transfer

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
 from app.errors import RECOVERABLE
-from app.internal import service
+from app.internal import bimtek, service
 from app.internal.models import InternalMonev
 from app.web.deps import get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
@@ -52,6 +52,7 @@ def index(
     ctx = {
         "startable": service.startable_bodies(db, actor),
         "monevs": service.visible_monevs(db, actor),
+        "unit_monev": bimtek.monev_of_unit(db, actor),
     }
     return render(request, "internal/index.html", ctx)
 
@@ -169,3 +170,97 @@ def link(
         f"{BASE}/{monev.id}/siklus/{cycle_id}/kesiapan",
         "Data dukung unit ditautkan ke SAQ badan publik untuk komisi.",
     )
+
+
+# --- bimtek -------------------------------------------------------------------------------
+
+
+def _bimtek_ctx(
+    db: Session, actor: Actor, monev: InternalMonev, cycle_id: int | None
+) -> dict[str, Any]:
+    cycles = service.internal_cycles(db, monev)
+    cycle = (
+        service.get_internal_cycle(db, monev, cycle_id)
+        if cycle_id
+        else (cycles[0] if cycles else None)
+    )
+    return {
+        "monev": monev,
+        "parent": service.parent_of(db, monev),
+        "cycles": cycles,
+        "cycle": cycle,
+        "items": bimtek.guidance(db, monev, cycle) if cycle else [],
+        "sessions": bimtek.sessions(db, monev, actor),
+        "units": service.unit_pairs(db, monev),
+        "is_owner": service.is_owner(db, actor, monev),
+        "form": {},
+    }
+
+
+@router.get(BASE + "/{monev_id}/bimtek", name="internal.bimtek")
+def bimtek_page(
+    request: Request,
+    monev_id: int,
+    cycle_id: int | None = None,
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    monev = bimtek.get_monev_for_reader(db, actor, monev_id)
+    return render(request, "internal/bimtek.html", _bimtek_ctx(db, actor, monev, cycle_id))
+
+
+@router.post(BASE + "/{monev_id}/bimtek/contoh", name="internal.add_example")
+def add_example(
+    request: Request,
+    monev: InternalMonev = Depends(owned_monev),
+    cycle_id: int = Form(...),
+    item_id: int = Form(...),
+    title: str = Form(""),
+    url: str = Form(""),
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    cycle = service.get_internal_cycle(db, monev, cycle_id)
+    try:
+        bimtek.add_example(db, actor, monev, cycle, item_id=item_id, title=title, url=url)
+    except RECOVERABLE as exc:
+        ctx = _bimtek_ctx(db, actor, monev, cycle.id) | {"form": {"title": title, "url": url}}
+        return render_form_error(request, "internal/bimtek.html", ctx, exc)
+    return redirect(f"{BASE}/{monev.id}/bimtek?cycle_id={cycle.id}", "Contoh dokumen diterbitkan.")
+
+
+@router.post(BASE + "/{monev_id}/bimtek/sesi", name="internal.add_session")
+def add_session(
+    request: Request,
+    monev: InternalMonev = Depends(owned_monev),
+    title: str = Form(""),
+    held_on: str = Form(""),
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    try:
+        bimtek.add_session(db, actor, monev, title=title, held_on=held_on)
+    except RECOVERABLE as exc:
+        ctx = _bimtek_ctx(db, actor, monev, None) | {
+            "form": {"session_title": title, "held_on": held_on}
+        }
+        return render_form_error(request, "internal/bimtek.html", ctx, exc)
+    return redirect(f"{BASE}/{monev.id}/bimtek", "Sesi bimtek dicatat.")
+
+
+@router.post(BASE + "/{monev_id}/bimtek/sesi/{session_id}/hadir", name="internal.attendance")
+def attendance(
+    request: Request,
+    session_id: int,
+    monev: InternalMonev = Depends(owned_monev),
+    body_id: int = Form(0),
+    name: str = Form(""),
+    actor: Actor = Depends(org_actor),
+    db: Session = Depends(get_db, scope="function"),
+) -> Response:
+    try:
+        bimtek.record_attendance(db, actor, monev, session_id, body_id=body_id, name=name)
+    except RECOVERABLE as exc:
+        ctx = _bimtek_ctx(db, actor, monev, None) | {"form": {"name": name}}
+        return render_form_error(request, "internal/bimtek.html", ctx, exc)
+    return redirect(f"{BASE}/{monev.id}/bimtek", "Kehadiran dicatat.")

@@ -87,6 +87,7 @@ def build_world(factory: Factory, db: Session) -> World:
 def _add_internal(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
     """The operator's body runs an internal monev of its one unit (with its own operator),
     with an internal cycle copied from commission A's open cycle; not shared."""
+    from app.internal import bimtek
     from app.internal import service as internal
 
     unit = factory.body(org, "Unit Internal Uji", parent_id=body.id)
@@ -94,7 +95,8 @@ def _add_internal(factory: Factory, db: Session, w: World, org: Any, body: Any) 
     owner = factory.actor(w.users["operator"], org)
     monev = internal.start_internal_monev(db, owner, body.id)
     cycle = internal.create_internal_cycle(db, owner, monev, name="Monev Internal Uji", year=2025)
-    w.ids.update(monev_id=monev.id, internal_cycle_id=cycle.id)
+    session = bimtek.add_session(db, owner, monev, title="Bimtek", held_on="2025-08-01")
+    w.ids.update(monev_id=monev.id, internal_cycle_id=cycle.id, bimtek_id=session.id)
 
 
 def _add_registration(db: Session, w: World, org: Any) -> None:
@@ -1234,6 +1236,22 @@ POLICY.update(
         ),
         ("POST", "/monev-internal/{monev_id}/tautan"): Rule(
             allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        # Bimtek guidance is read by the units too, once they act in the internal organisation
+        # (their sessions start in the commission, where it is a 404 like for everyone else).
+        ("GET", "/monev-internal/{monev_id}/bimtek"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/bimtek/contoh"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/bimtek/sesi"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/bimtek/sesi/{session_id}/hadir"): Rule(
+            allowed=("operator",),
+            denied=INTERNAL_DENIED,
+            params=lambda w: {"monev_id": w.ids["monev_id"], "session_id": w.ids["bimtek_id"]},
         ),
     }
 )
