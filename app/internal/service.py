@@ -129,13 +129,15 @@ def start_internal_monev(db: Session, actor: Actor, body_id: int) -> InternalMon
         raise ValidationFailed("Badan publik ini belum memiliki PPID pelaksana.")
     if internal_of_body(db, parent.id) is not None:
         raise Conflict("Monev internal badan publik ini sudah ada.")
+    commission = db.get(Organisation, parent.organisation_id)
+    assert commission is not None
     slug = f"internal-{parent.id}-" + re.sub(r"[^a-z0-9]+", "-", parent.name.lower()).strip("-")
     org = Organisation(
         slug=slug[:60].rstrip("-"),
         name=f"Monev Internal {parent.name}"[:200],
         short_name=f"Internal {parent.name}"[:60],
         kind=OrganisationKind.INTERNAL,
-        timezone=db.get(Organisation, parent.organisation_id).timezone,  # type: ignore[union-attr]
+        timezone=commission.timezone,
     )
     db.add(org)
     db.flush()

@@ -116,9 +116,9 @@ async def create_cycle(
         ctx = _detail_ctx(db, actor, monev) | {"form": {"name": name, "year": year}}
         return render_form_error(request, "internal/detail.html", ctx, exc)
     return redirect(
-        f"/siklus/{cycle.id}",
-        "Siklus internal dibuat dari kuesioner komisi. Beralihlah ke organisasi monev internal "
-        "untuk mengubah kuesioner dan jadwalnya.",
+        f"{BASE}/{monev.id}",
+        f"Siklus internal {cycle.name} dibuat dari kuesioner komisi. Beralihlah ke organisasi "
+        "monev internal untuk mengubah kuesioner dan jadwalnya.",
     )
 
 

@@ -50,7 +50,12 @@ def test_a_cycle_needs_a_name_and_known_indicators(
     r = client.post(url, data=form(name="Tahap 2", year="2025", indicators="9"))
     assert r.status_code == 422 and "Indikator tidak dikenal: 9" in r.text
     r = client.post(url, data=form(name="Tahap 2", year="2025", indicators="1"))
-    assert r.status_code == 303 and r.headers["location"].startswith("/siklus/")
+    assert r.status_code == 303 and r.headers["location"] == f"/monev-internal/{w.monev.id}"
+    page = client.get(r.headers["location"])
+    assert "Tahap 2" in page.text and "Kelola di organisasi monev internal" in page.text
+    client.post("/akun/komisi", data=form(organisation_id=w.iorg.id))
+    cycles = [c for c in service.internal_cycles(db, w.monev) if c.name == "Tahap 2"]
+    assert client.get(f"/siklus/{cycles[0].id}").status_code == 200
 
 
 def test_readiness_links_unit_evidence_that_shows_in_the_city_saq(
