@@ -344,7 +344,7 @@ def _sheet_allowed(db: Session, actor: Actor, cycle_id: int, body_id: int) -> bo
         return False
     try:
         service.get_sheet_access(db, actor, cycle, body_id)
-    except Forbidden:
+    except (Forbidden, NotFound):
         return False
     return True
 

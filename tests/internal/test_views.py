@@ -83,6 +83,13 @@ def test_readiness_links_unit_evidence_that_shows_in_the_city_saq(
     login(client, db, factory.user(w.org, Role.OPERATOR, body=factory.body(w.org)))
     stranger = client.get(f"/evidence/{ef.id}")
     assert stranger.status_code == 404 and "penyimpanan" not in stranger.text
+    # The commission's staff see the linked file where the city's SAQ is verified.
+    login(client, db, factory.user(w.org, Role.SEKRETARIAT))
+    assert "penyimpanan" in client.get(f"/verifikasi/berkas/{ef.id}").text
+    other = factory.commission()
+    login(client, db, factory.user(other, Role.SEKRETARIAT))
+    outsider = client.get(f"/verifikasi/berkas/{ef.id}")
+    assert outsider.status_code == 404 and "penyimpanan" not in outsider.text
 
 
 def test_the_commission_sees_it_only_once_shared_and_units_never(
