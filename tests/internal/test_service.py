@@ -16,6 +16,7 @@ from app.evidence.models import EvidenceFile
 from app.internal import service
 from app.internal.models import InternalUnit
 from app.orgs.models import OrganisationKind
+from app.portal.views import _public as portal_cycle_of
 from app.portal.views import public_cycles
 from app.questionnaires.models import Indicator, Item, Questionnaire
 from app.questionnaires.service import is_frozen
@@ -161,6 +162,11 @@ def test_done_when_units_fill_are_verified_ranked_certified_and_evidence_is_link
     results.approve_decree(db, boss, w.icycle, decree, sk_number="800/1/2025", sk_date="2025-11-01")
     results.publish_decree(db, boss, w.icycle, decree)
     results.review_awards(db, boss, w.icycle)
+    # Published internally, never on the public portal.
+    assert results.public_decree(db, w.icycle) is not None
+    assert w.icycle.id not in {c.id for c, _, _ in public_cycles(db)}
+    with pytest.raises(NotFound):
+        portal_cycle_of(db, w.icycle.id, None)
     lines = service.ranking(db, w.icycle)
     assert [ln.name for ln in lines] == [u.name for u in w.units]
     assert lines[0].rank == 1
