@@ -276,7 +276,7 @@ def commission_indicators(db: Session, monev: InternalMonev) -> list[tuple[str, 
     return [(i.code, i.name) for i in bq.spec.indicators] if bq else []
 
 
-def _rows_for_units(rows: list[NodeRow], category: str, indicators: set[str]) -> list[NodeRow]:
+def rows_for_units(rows: list[NodeRow], category: str, indicators: set[str]) -> list[NodeRow]:
     """The rows that apply to the PPID utama's category (and chosen indicators), for all units."""
     parents = {r.code: r.parent for r in rows}
 
@@ -285,15 +285,17 @@ def _rows_for_units(rows: list[NodeRow], category: str, indicators: set[str]) ->
             code = parents[code]
         return code
 
-    kept = []
-    for r in rows:
+    kept: list[NodeRow] = []
+    codes: set[str] = set()
+    for r in rows:  # parents come before their children
         scope = parse_scope(r.applies_to)
         if scope and category not in scope:
             continue
-        if indicators and root(r.code) not in indicators:
+        if (r.parent and r.parent not in codes) or (indicators and root(r.code) not in indicators):
             continue
         r.applies_to = "all"
         kept.append(r)
+        codes.add(r.code)
     return kept
 
 
@@ -327,7 +329,7 @@ def create_internal_cycle(
     cycle = cycles.create_cycle(db, inside, name=name, year=year, fill_from_catalogue=True)
     q = db.get(Questionnaire, bq.questionnaire_id)
     assert q is not None
-    rows = _rows_for_units(to_rows(load_tree(db, q)), bq.category_code, chosen)
+    rows = rows_for_units(to_rows(load_tree(db, q)), bq.category_code, chosen)
     transfer.import_rows(db, cycle, rows, name=q.name, actor_user_id=actor_id(actor))
     record(
         db,

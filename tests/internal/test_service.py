@@ -15,10 +15,12 @@ from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile
 from app.internal import service
 from app.internal.models import InternalUnit
+from app.internal.service import rows_for_units
 from app.orgs.models import OrganisationKind
 from app.portal.views import _public as portal_cycle_of
 from app.portal.views import public_cycles
 from app.questionnaires.models import Indicator, Item, Questionnaire
+from app.questionnaires.rules import NodeRow
 from app.questionnaires.service import is_frozen
 from app.results import service as results
 from app.submissions import service as saq
@@ -284,3 +286,16 @@ def test_sharing_lets_the_commission_staff_see_and_only_the_owner_may_share(
     outsider = factory.actor(factory.user(other, Role.SEKRETARIAT), other)
     with pytest.raises(NotFound):
         service.get_monev_for_actor(db, outsider, w.monev.id)
+
+
+def test_rows_under_an_indicator_of_another_category_are_left_out() -> None:
+    rows = [
+        NodeRow(line=1, code="1", parent="", kind="indicator", text="A", applies_to="desa"),
+        NodeRow(line=2, code="1.1", parent="1", kind="item", text="x", applies_to="all"),
+        NodeRow(line=3, code="2", parent="", kind="indicator", text="B", applies_to="all"),
+        NodeRow(line=4, code="2.1", parent="2", kind="item", text="y", applies_to="desa"),
+        NodeRow(line=5, code="2.2", parent="2", kind="item", text="z", applies_to=""),
+    ]
+    kept = rows_for_units(rows, "pemkab_pemkot", set())
+    assert [r.code for r in kept] == ["2", "2.2"]
+    assert {r.applies_to for r in kept} == {"all"}
