@@ -25,6 +25,7 @@ from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
 from app.helpdesk import views as helpdesk_views
 from app.improvement import views as improvement_views
+from app.internal import views as internal_views
 from app.jobs import views as jobs_views
 from app.notifications import broadcast_views
 from app.notifications import tasks as notification_tasks
@@ -90,6 +91,7 @@ def create_app() -> FastAPI:
         results_views,
         certificates_views,
         results_api,
+        internal_views,
         portal_views,
         panels_views,
         panels_schedule_views,

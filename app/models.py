@@ -10,6 +10,7 @@ from app.evidence import models as evidence_models
 from app.helpdesk import models as helpdesk_models
 from app.imports import models as imports_models
 from app.improvement import models as improvement_models
+from app.internal import models as internal_models
 from app.jobs import models as jobs_models
 from app.notifications import models as notifications_models
 from app.orgs import models as orgs_models
@@ -32,6 +33,7 @@ __all__ = [
     "helpdesk_models",
     "imports_models",
     "improvement_models",
+    "internal_models",
     "jobs_models",
     "notifications_models",
     "orgs_models",

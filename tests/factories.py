@@ -95,7 +95,7 @@ class Factory:
     ) -> Cycle:
         """A cycle of `org`. `ready`: one target body per category, the small questionnaire
         and a schedule (SAQ open around `now` when `saq_open`, else starting in 5 days)."""
-        from app.cycles import categories, schedule
+        from app.cycles import categories
         from app.cycles import service as cycles
         from app.cycles.access import system_actor
         from app.questionnaires import transfer
@@ -116,6 +116,23 @@ class Factory:
             categories.set_target(self.db, actor, cycle, body_id=body.id, category_id=cat.id)
         rows = [NodeRow.from_mapping(i, r) for i, r in enumerate(_csv(SMALL_QUESTIONNAIRE), 2)]
         transfer.import_rows(self.db, cycle, rows, name="Kuesioner uji", actor_user_id=None)
+        return self.schedule(org, cycle, now=now, saq_open=saq_open, is_open=is_open)
+
+    def schedule(
+        self,
+        org: Organisation,
+        cycle: Cycle,
+        *,
+        now: datetime | None = None,
+        saq_open: bool = True,
+        is_open: bool = False,
+    ) -> Cycle:
+        """Give a cycle the usual stage windows (SAQ open around `now`) and open it if asked."""
+        from app.cycles import schedule
+        from app.cycles import service as cycles
+        from app.cycles.access import system_actor
+
+        actor = system_actor(org.id)
         now = now or utcnow()
         day = timedelta(days=1)
         saq_start = now - day if saq_open else now + 5 * day

@@ -29,6 +29,7 @@ from app.cycles.rules import DEFAULT_CONFIG, AwardKind, AwardRule, ScoringConfig
 from app.cycles.schedule import StageEntry
 from app.db import utcnow
 from app.demo.completed import seed_completed_cycle
+from app.internal import service as internal
 from app.orgs.models import Organisation
 from app.orgs.service import create_commission, upsert_category
 from app.questionnaires import transfer
@@ -169,6 +170,7 @@ def seed(db: Session) -> list[tuple[str, str]]:
     seed_partial_saq(db, jatim, cycle)
     seed_completed_cycle(db, jatim)
     seed_history(db)
+    seed_internal_monev(db, jatim)
     return logins
 
 
@@ -272,6 +274,56 @@ def jatim_rules() -> ScoringConfig:
     )
 
 
+def _stage_entries(org: Organisation, now: datetime | None) -> list[StageEntry]:
+    """The demo's stage windows around today (the SAQ open now) in the organisation's time."""
+    today = (now or utcnow()).astimezone(ZoneInfo(org.timezone)).date()
+    return [
+        StageEntry(
+            code,
+            True,
+            str(i),
+            f"{today + timedelta(days=o)}T{open_time}",
+            f"{today + timedelta(days=c)}T{close_time}",
+        )
+        for i, (code, o, open_time, c, close_time) in enumerate(JATIM_STAGES, start=1)
+    ]
+
+
+INTERNAL_BODY = "Pemerintah Kota Pasuruan"
+INTERNAL_CYCLE = "Monev Internal PPID Pelaksana 2025"
+
+
+def seed_internal_monev(db: Session, jatim: Organisation) -> Cycle | None:
+    """Kota Pasuruan's internal monev of its PPID pelaksana units, started by its operator,
+    with an open internal cycle copied from KI Jatim's questionnaire (idempotent)."""
+
+    city = db.scalar(
+        select(Body).where(Body.organisation_id == jatim.id, Body.name == INTERNAL_BODY)
+    )
+    user = demo_user(db, "operator.kota-pasuruan")
+    if city is None or user is None:
+        return None
+    owner = accounts.build_actor(db, user, jatim.id)
+    monev = internal.internal_of_body(db, city.id) or internal.start_internal_monev(
+        db, owner, city.id
+    )
+    internal.sync_members(db, monev)
+    existing = db.scalar(
+        select(Cycle).where(
+            Cycle.organisation_id == monev.organisation_id, Cycle.name == INTERNAL_CYCLE
+        )
+    )
+    if existing is not None:
+        return existing
+    cycle = internal.create_internal_cycle(db, owner, monev, name=INTERNAL_CYCLE, year=2025)
+    inside = internal.as_member_of(db, owner, monev.organisation_id)
+    org = db.get(Organisation, monev.organisation_id)
+    assert org is not None
+    schedule.save_stages(db, inside, cycle, _stage_entries(org, None))
+    cycles.open_cycle(db, inside, cycle)
+    return cycle
+
+
 def seed_jatim_cycle(db: Session, jatim: Organisation, *, now: datetime | None = None) -> Cycle:
     """KI Jatim's 2025 cycle: catalogue categories, every top-level body, the project's
     questionnaire, KI-Jatim-like rules, and stages dated so that the SAQ is open now."""
@@ -284,17 +336,7 @@ def seed_jatim_cycle(db: Session, jatim: Organisation, *, now: datetime | None =
     actor = accounts.build_actor(db, user, jatim.id) if user else system_actor(jatim.id)
     cycle = cycles.create_cycle(db, actor, name=JATIM_CYCLE, year=2025)
     today = (now or utcnow()).astimezone(ZoneInfo(jatim.timezone)).date()
-    entries = [
-        StageEntry(
-            code,
-            True,
-            str(i),
-            f"{today + timedelta(days=o)}T{open_time}",
-            f"{today + timedelta(days=c)}T{close_time}",
-        )
-        for i, (code, o, open_time, c, close_time) in enumerate(JATIM_STAGES, start=1)
-    ]
-    schedule.save_stages(db, actor, cycle, entries)
+    schedule.save_stages(db, actor, cycle, _stage_entries(jatim, now))
     with (DATA / "questionnaire_2025.csv").open("rb") as fh:
         rows = transfer.read_rows("questionnaire_2025.csv", fh.read())
     problems = transfer.check_import(db, cycle, rows) + [m for r in rows for m in r.messages]

@@ -23,6 +23,7 @@ from app.evidence.models import EvidenceBlob, EvidenceFile, LinkCheck
 from app.evidence.rules import UploadPolicy
 from app.evidence.storage import Storage, StorageError, blob_key, get_storage
 from app.evidence.upload import StagedUpload
+from app.internal.models import LinkedEvidence
 from app.jobs.models import Job
 from app.jobs.service import Progress, job_handler, start_job
 
@@ -100,9 +101,22 @@ def get_evidence_file_for_actor(db: Session, actor: Actor, file_id: int) -> Evid
     if ef is None:
         raise NotFound("Berkas tidak ditemukan.")
     body = db.get(Body, ef.body_id)
-    if body is None or body.organisation_id != ef.organisation_id or not _may_read(actor, body):
+    if body is None or body.organisation_id != ef.organisation_id:
+        raise NotFound("Berkas tidak ditemukan.")
+    if not (_may_read(actor, body) or _may_read_linked(db, actor, ef)):
         raise NotFound("Berkas tidak ditemukan.")
     return ef
+
+
+def _may_read_linked(db: Session, actor: Actor, ef: EvidenceFile) -> bool:
+    """A unit's internal evidence linked into a body's SAQ is readable by that body's readers."""
+    for body_id in db.scalars(
+        select(LinkedEvidence.body_id).where(LinkedEvidence.evidence_file_id == ef.id)
+    ):
+        linking = db.get(Body, body_id)
+        if linking is not None and _may_read(actor, linking):
+            return True
+    return False
 
 
 def list_files(db: Session, body: Body, *, include_old: bool = True) -> list[EvidenceFile]:

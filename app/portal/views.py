@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.bodies.models import Body
 from app.cycles.models import Cycle
 from app.errors import NotFound
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, OrganisationKind
 from app.portal.charts import bar_chart, line_chart
 from app.results import history as hist
 from app.results import service
@@ -30,12 +30,17 @@ from app.web.templating import render
 router = APIRouter()
 
 
+def is_public_org(org: Organisation | None) -> bool:
+    """Commissions publish; an internal monev of a PPID utama never reaches the public portal."""
+    return org is not None and org.kind != OrganisationKind.INTERNAL
+
+
 def public_cycles(db: Session) -> list[tuple[Cycle, Organisation, Decree]]:
     found = []
     for cycle in db.scalars(select(Cycle).order_by(Cycle.year.desc(), Cycle.name)):
         decree = service.public_decree(db, cycle)
         org = db.get(Organisation, cycle.organisation_id)
-        if decree is not None and org is not None:
+        if decree is not None and org is not None and is_public_org(org):
             found.append((cycle, org, decree))
     return found
 
@@ -43,7 +48,8 @@ def public_cycles(db: Session) -> list[tuple[Cycle, Organisation, Decree]]:
 def _public(db: Session, cycle_id: int, version: int | None) -> tuple[Cycle, Decree, Decree]:
     """The cycle, the decree asked for (current, or a superseded version), and the current one."""
     cycle = db.get(Cycle, cycle_id)
-    current = service.public_decree(db, cycle) if cycle else None
+    public = cycle is not None and is_public_org(db.get(Organisation, cycle.organisation_id))
+    current = service.public_decree(db, cycle) if cycle and public else None
     if cycle is None or current is None:
         raise NotFound("Hasil belum diterbitkan.")
     if version is None or version == current.version:
@@ -232,7 +238,7 @@ def portal_body(
     request: Request, body_id: int, db: Session = Depends(get_db, scope="function")
 ) -> Response:
     body = db.get(Body, body_id)
-    if body is None:
+    if body is None or not is_public_org(db.get(Organisation, body.organisation_id)):
         raise NotFound("Badan publik tidak ditemukan.")
     records = hist.body_history(db, body)
     if not records:

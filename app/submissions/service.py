@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
@@ -29,6 +29,7 @@ from app.evidence import rules as evidence_rules
 from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile, LinkCheck
 from app.evidence.rules import UploadPolicy
+from app.internal.models import LinkedEvidence
 from app.questionnaires.rules import IndicatorSpec, ItemSpec
 from app.questionnaires.service import BodyQuestionnaire, questionnaire_for_body
 from app.submissions import rules
@@ -347,7 +348,33 @@ def evidence_by_item(db: Session, cycle_id: int, body: Body) -> dict[int, list[E
     ):
         assert ef.item_id is not None
         out.setdefault(ef.item_id, []).append(ef)
+    for item_id, ef, _ in linked_unit_files(db, cycle_id, body.id):
+        out.setdefault(item_id, []).append(ef)
     return out
+
+
+def linked_uses(db: Session, evidence_file_id: int) -> list[LinkedEvidence]:
+    """Where a unit's internal evidence file is linked into a body's SAQ."""
+    return list(
+        db.scalars(
+            select(LinkedEvidence).where(LinkedEvidence.evidence_file_id == evidence_file_id)
+        )
+    )
+
+
+def linked_unit_files(
+    db: Session, cycle_id: int, body_id: int
+) -> list[tuple[int, EvidenceFile, str]]:
+    """(item id, file, unit name) for unit evidence from an internal monev linked to the SAQ."""
+    unit = aliased(Body)
+    rows = db.execute(
+        select(LinkedEvidence.item_id, EvidenceFile, unit.name)
+        .join(EvidenceFile, EvidenceFile.id == LinkedEvidence.evidence_file_id)
+        .join(unit, unit.id == LinkedEvidence.source_unit_body_id)
+        .where(LinkedEvidence.cycle_id == cycle_id, LinkedEvidence.body_id == body_id)
+        .order_by(LinkedEvidence.id)
+    )
+    return [(item_id, ef, name) for item_id, ef, name in rows]
 
 
 def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:

@@ -160,6 +160,9 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
             requires_approval=ws.cycle.requires_atasan_approval,
         ),
         "base": ws_url(ws),
+        "linked_sources": {
+            ef.id: unit for _, ef, unit in service.linked_unit_files(db, ws.cycle.id, ws.body.id)
+        },
         "fmt_size": evidence_rules.format_size,
         "url": ws_url,
         "improvement": improvement.workspace_panel(db, ws.cycle, ws.body.id),

@@ -24,6 +24,7 @@ from app.evidence.storage import BlobNotFound, StorageError
 from app.precheck import service as precheck
 from app.questionnaires.models import Item
 from app.submissions.models import Submission
+from app.submissions.service import linked_unit_files, linked_uses
 from app.verification import appeals, clarifications, exports, minutes, service
 from app.verification.models import AssignmentStatus
 from app.web.deps import get_db, org_actor
@@ -88,6 +89,8 @@ def sheet_context(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> dict
     ):
         if ef.item_id is not None:
             files.setdefault(ef.item_id, []).append(ef)
+    for item_id, ef, _ in linked_unit_files(db, cycle.id, body_id):
+        files.setdefault(item_id, []).append(ef)
     links: dict[int, list[Any]] = {}
     for check in evidence.latest_link_checks(db, body, cycle_id=cycle.id):
         if check.item_id is not None:
@@ -339,17 +342,26 @@ def _file(content: bytes, media_type: str, name: str) -> Response:
     )
 
 
+def _sheet_allowed(db: Session, actor: Actor, cycle_id: int, body_id: int) -> bool:
+    cycle = db.get(Cycle, cycle_id)
+    if cycle is None or cycle.organisation_id != actor.organisation_id:
+        return False
+    try:
+        service.get_sheet_access(db, actor, cycle, body_id)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
 def _verifier_may_view(db: Session, actor: Actor, file_id: int) -> EvidenceFile:
     ef = db.get(EvidenceFile, file_id)
-    if ef is None or ef.cycle_id is None or ef.organisation_id != actor.organisation_id:
+    if ef is None or ef.cycle_id is None:
         raise NotFound("Berkas tidak ditemukan.")
-    cycle = db.get(Cycle, ef.cycle_id)
-    if cycle is None:
+    # A unit's internal evidence linked into a body's SAQ is seen where it is linked.
+    uses = [(ef.cycle_id, ef.body_id)] if ef.organisation_id == actor.organisation_id else []
+    uses += [(le.cycle_id, le.body_id) for le in linked_uses(db, ef.id)]
+    if not any(_sheet_allowed(db, actor, cycle_id, body_id) for cycle_id, body_id in uses):
         raise NotFound("Berkas tidak ditemukan.")
-    try:
-        service.get_sheet_access(db, actor, cycle, ef.body_id)
-    except Forbidden:
-        raise NotFound("Berkas tidak ditemukan.") from None
     if ef.content_type != "application/pdf":
         raise NotFound("Hanya berkas PDF yang ditampilkan di peramban; unduh berkas lainnya.")
     return ef

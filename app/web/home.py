@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.accounts.rules import Actor, Role, home_sections
 from app.bodies.models import Body
 from app.jobs.service import recent_jobs
-from app.orgs.models import Organisation
+from app.orgs.models import Organisation, OrganisationKind
 from app.web.deps import current_actor, get_db, load_actor
 from app.web.templating import redirect, render
 
@@ -28,7 +28,9 @@ def landing(
     if actor is not None:
         return redirect("/beranda")
     orgs = db.scalars(
-        select(Organisation).where(Organisation.is_active).order_by(Organisation.short_name)
+        select(Organisation)
+        .where(Organisation.is_active, Organisation.kind != OrganisationKind.INTERNAL)
+        .order_by(Organisation.short_name)
     ).all()
     return render(request, "home/landing.html", {"orgs": orgs})
 

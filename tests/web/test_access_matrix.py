@@ -81,6 +81,7 @@ def build_world(factory: Factory, db: Session) -> World:
     _add_certificate(db, w, a, body)
     _add_improvement(factory, db, w, a, body)
     _add_precheck(db, w, a, body)
+    _add_internal(factory, db, w, a, body)
     db.flush()
     return w
 
@@ -142,6 +143,21 @@ def _add_precheck(db: Session, w: World, org: Any, body: Any) -> None:
     db.add(s)
     db.flush()
     w.ids["suggestion_id"] = s.id
+
+
+def _add_internal(factory: Factory, db: Session, w: World, org: Any, body: Any) -> None:
+    """The operator's body runs an internal monev of its one unit (with its own operator),
+    with an internal cycle copied from commission A's open cycle; not shared."""
+    from app.internal import bimtek
+    from app.internal import service as internal
+
+    unit = factory.body(org, "Unit Internal Uji", parent_id=body.id)
+    w.users["unit_operator"] = factory.user(org, Role.OPERATOR, body=unit)
+    owner = factory.actor(w.users["operator"], org)
+    monev = internal.start_internal_monev(db, owner, body.id)
+    cycle = internal.create_internal_cycle(db, owner, monev, name="Monev Internal Uji", year=2025)
+    session = bimtek.add_session(db, owner, monev, title="Bimtek", held_on="2025-08-01")
+    w.ids.update(monev_id=monev.id, internal_cycle_id=cycle.id, bimtek_id=session.id)
 
 
 def _add_registration(db: Session, w: World, org: Any) -> None:
@@ -1270,6 +1286,55 @@ POLICY.update(
         # results behind the same 404 as an unknown serial).
         ("GET", "/piagam/{serial}"): Rule(
             public=True, params=lambda w: {"serial": w.ids["serial"]}
+        ),
+    }
+)
+
+# Internal monev: the PPID utama's own people (the operator persona's body) only; commission
+# staff see nothing of it while it is not shared, nor do its units or other commissions.
+INTERNAL_DENIED = ("sekretariat", "komisioner", "verifikator", "juri", "outsider", "unit_operator")
+MONEV = lambda w: {"monev_id": w.ids["monev_id"]}
+POLICY.update(
+    {
+        ("GET", "/monev-internal"): Rule(allowed=("operator", "sekretariat", "unit_operator")),
+        ("POST", "/monev-internal/mulai/{body_id}"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=OWN_BODY
+        ),
+        ("GET", "/monev-internal/{monev_id}"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/berbagi"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/siklus"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("GET", "/monev-internal/{monev_id}/siklus/{cycle_id}/kesiapan"): Rule(
+            allowed=("operator",),
+            denied=INTERNAL_DENIED,
+            params=lambda w: {
+                "monev_id": w.ids["monev_id"],
+                "cycle_id": w.ids["internal_cycle_id"],
+            },
+        ),
+        ("POST", "/monev-internal/{monev_id}/tautan"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        # Bimtek guidance is read by the units too, once they act in the internal organisation
+        # (their sessions start in the commission, where it is a 404 like for everyone else).
+        ("GET", "/monev-internal/{monev_id}/bimtek"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/bimtek/contoh"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/bimtek/sesi"): Rule(
+            allowed=("operator",), denied=INTERNAL_DENIED, params=MONEV
+        ),
+        ("POST", "/monev-internal/{monev_id}/bimtek/sesi/{session_id}/hadir"): Rule(
+            allowed=("operator",),
+            denied=INTERNAL_DENIED,
+            params=lambda w: {"monev_id": w.ids["monev_id"], "session_id": w.ids["bimtek_id"]},
         ),
     }
 )
