@@ -558,11 +558,11 @@ def main() -> None:
         users.deadline = time.monotonic() + args.duration
         asyncio.run(users.run(args.users))
         elapsed = time.perf_counter() - t
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        s = users.stats
+        print(f"load done in {elapsed:.0f} s; stopping the servers", flush=True)
+        stop(server)
         server = None
         lost = lost_writes(users.acked, juror_ids)
-        s = users.stats
         acked = users.acked
         print(
             f"{args.users} users, {args.workers} workers, {elapsed:.0f} s; "
@@ -590,17 +590,25 @@ def main() -> None:
             flush=True,
         )
     finally:
-        if server is not None and server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        if server is not None:
+            stop(server)
         from app.db import get_engine
 
         get_engine().dispose()
         drop(scratch)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """End the server's process group: politely, then for good after 15 s."""
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=15)
 
 
 def wait_for(port: int, server: subprocess.Popen[bytes]) -> None:
