@@ -548,6 +548,8 @@ def main() -> None:
             ],
             cwd=ROOT,
             env={**env, "BASE_URL": f"http://127.0.0.1:{port}"},
+            stdout=(work / "server.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         wait_for(port, server)
@@ -563,6 +565,8 @@ def main() -> None:
         stop(server)
         server = None
         lost = lost_writes(users.acked, juror_ids)
+        log = (work / "server.log").read_text(errors="replace")
+        print(f"server log: {log.count('unexpected error')} unexpected errors", flush=True)
         acked = users.acked
         print(
             f"{args.users} users, {args.workers} workers, {elapsed:.0f} s; "

@@ -56,6 +56,7 @@ def seed(args: argparse.Namespace) -> Seeded:
 
     from app.accounts import service as accounts
     from app.accounts.rules import Role
+    from app.bodies.models import Body
     from app.cycles.models import Cycle, CycleTarget
     from app.db import get_engine
     from app.orgs.service import create_commission
@@ -93,7 +94,11 @@ def seed(args: argparse.Namespace) -> Seeded:
         accounts.grant_role(db, user=kom, organisation=first_org, role=Role.KOMISIONER)
         op = accounts.create_user(db, email="op@bench.example.id", full_name="Operator")
         accounts.grant_role(
-            db, user=op, organisation=first_org, role=Role.OPERATOR, body=target.body
+            db,
+            user=op,
+            organisation=first_org,
+            role=Role.OPERATOR,
+            body=db.get(Body, target.body_id),
         )
         db.flush()
         tokens = [
@@ -223,6 +228,14 @@ async def load(base: str, s: Seeded, users: int, duration: float) -> dict[str, l
                 r = await c.get(url)
                 if r.status_code != 200:
                     raise SystemExit(f"GET {url}: HTTP {r.status_code} {r.text[:300]}")
+    for name, (token, url) in pages.items():  # each page alone: the app's own cost
+        async with client(token) as c:
+            alone = []
+            for _ in range(5):
+                t = time.perf_counter()
+                await c.get(url)
+                alone.append((time.perf_counter() - t) * 1000)
+        print(f"  {name} alone: median_ms={statistics.median(alone):.0f}", flush=True)
     deadline = time.monotonic() + duration
 
     async def user(n: int) -> None:
@@ -261,15 +274,18 @@ def main() -> None:
     args.bodies = args.bodies or (2_000 if args.small else 20_000)
     args.evidence = args.evidence or (4_000 if args.small else 40_000)
 
-    from moto.server import ThreadedMotoServer
-
     from scripts.pg_scratch import create, drop
 
     work = Path(tempfile.mkdtemp(prefix="monev-bench-scale-"))
     scratch = create(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG), prefix="monev_bench_scale")
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, moto_port = moto.get_host_and_port()
+    moto_port = free_port()
+    moto = subprocess.Popen(  # noqa: S603  (its own process: the seeding threads don't slow it)
+        [str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(moto_port, moto)
+    host = "127.0.0.1"
     endpoint = f"http://{host}:{moto_port}"
     env = {
         **os.environ,
@@ -327,6 +343,8 @@ def main() -> None:
             ],
             cwd=ROOT,
             env={**env, "BASE_URL": f"http://127.0.0.1:{port}"},
+            stdout=(work / "server.log").open("wb"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         wait_for(port, server)
@@ -357,7 +375,8 @@ def main() -> None:
     finally:
         if server is not None:
             stop(server)
-        moto.stop()
+        moto.terminate()
+        moto.wait(timeout=15)
         from app.db import get_engine
 
         get_engine().dispose()
