@@ -552,7 +552,11 @@ def main() -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(port, server)
+        try:
+            wait_for(port, server)
+        except SystemExit:
+            print((work / "server.log").read_text(errors="replace")[-3000:])
+            raise
         time.sleep(2)  # both workers up
         users = Users(f"http://127.0.0.1:{port}", plan, pdf, time.monotonic() + args.duration)
         t = time.perf_counter()
@@ -566,7 +570,10 @@ def main() -> None:
         server = None
         lost = lost_writes(users.acked, juror_ids)
         log = (work / "server.log").read_text(errors="replace")
-        print(f"server log: {log.count('unexpected error')} unexpected errors", flush=True)
+        kept = ROOT / "var" / "bench-load-server.log"
+        kept.parent.mkdir(exist_ok=True)
+        kept.write_text(log)
+        print(f"server log ({kept}): {log.count('unexpected error')} unexpected errors", flush=True)
         acked = users.acked
         print(
             f"{args.users} users, {args.workers} workers, {elapsed:.0f} s; "
@@ -586,8 +593,12 @@ def main() -> None:
                 f"  {kind}: n={len(values)} p50_ms={statistics.median(values):.0f} "
                 f"p95_ms={p95(values):.0f}"
             )
-        for err in s.errors[:10]:
-            print("error:", err)
+        kinds: dict[str, int] = {}
+        for err in s.errors:
+            kind = re.sub(r"/\d+", "/{id}", err.split(" <", 1)[0].split(" {", 1)[0])[:160]
+            kinds[kind] = kinds.get(kind, 0) + 1
+        for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+            print(f"error x{n}: {kind}")
         print(
             f"RESULT requests={s.requests} errors={len(s.errors)} p95_ms={p95(s.pages):.0f} "
             f"lost_writes={lost}",
