@@ -19,6 +19,10 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = ""
+    # Connections per app process (PostgreSQL); processes × (size + overflow) must stay below
+    # the server's max_connections. Requests beyond them wait (up to 30 s) for a connection.
+    database_pool_size: int = 10
+    database_max_overflow: int = 20
     redis_url: str = ""
     var_dir: Path = PROJECT_ROOT / "var"
     host: str = "127.0.0.1"

@@ -91,7 +91,16 @@ def get_engine() -> Engine:
         settings = get_settings()
         if not settings.database_url:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
-        _engine = make_engine(settings.effective_database_url)
+        url = settings.effective_database_url
+        pool = (
+            {}
+            if url.startswith("sqlite")
+            else {
+                "pool_size": settings.database_pool_size,
+                "max_overflow": settings.database_max_overflow,
+            }
+        )
+        _engine = make_engine(url, **pool)
         SessionLocal.configure(bind=_engine)
     return _engine
 

@@ -308,43 +308,66 @@ def score_lines(indicators: Sequence[Indicator], lines: Sequence[Line]) -> rules
 def load_sheet(db: Session, cycle: Cycle, body_id: int) -> Sheet:
     """Everything a verification page, export or berita acara shows about one body."""
     body = db.get(Body, body_id)
-    category = category_of(db, cycle, body_id)
-    if body is None or category is None:
+    if body is None:
         raise NotFound("Badan publik tidak ditemukan dalam siklus ini.")
-    indicators, items = _questionnaire(db, category)
-    answers = {
-        a.item_id: a
-        for a in db.scalars(
-            select(Answer).where(Answer.cycle_id == cycle.id, Answer.body_id == body_id)
+    return load_sheets(db, cycle, [body])[body_id]
+
+
+def load_sheets(db: Session, cycle: Cycle, bodies: Sequence[Body]) -> dict[int, Sheet]:
+    """The sheets of several bodies in a fixed number of queries (one questionnaire read per
+    category), keyed by body id; a body outside the cycle is NotFound."""
+    ids = [b.id for b in bodies]
+    categories = {
+        body_id: cat
+        for body_id, cat in db.execute(
+            select(CycleTarget.body_id, CycleCategory)
+            .join(CycleCategory, CycleTarget.cycle_category_id == CycleCategory.id)
+            .where(CycleTarget.cycle_id == cycle.id, CycleTarget.body_id.in_(ids))
         )
     }
-    notes: dict[int, str] = {}
-    for rec in db.scalars(
-        select(VerdictRecord)
-        .where(VerdictRecord.cycle_id == cycle.id, VerdictRecord.body_id == body_id)
-        .order_by(VerdictRecord.id)
-    ):
-        notes[rec.item_id] = rec.note
-    clar: dict[int, list[Clarification]] = {}
-    for c in db.scalars(
-        select(Clarification)
-        .where(Clarification.cycle_id == cycle.id, Clarification.body_id == body_id)
-        .order_by(Clarification.id)
-    ):
-        clar.setdefault(c.item_id, []).append(c)
-    lines = [
-        Line(item, rule, answers.get(item.id), notes.get(item.id, ""), clar.get(item.id, []))
-        for item, rule in items
-    ]
-    return Sheet(
-        cycle,
-        body,
-        category,
-        assignment_of(db, cycle, body_id),
-        indicators,
-        lines,
-        score_lines(indicators, lines),
-    )
+    if any(i not in categories for i in ids):
+        raise NotFound("Badan publik tidak ditemukan dalam siklus ini.")
+    questionnaires = {
+        c.id: _questionnaire(db, c) for c in {c.id: c for c in categories.values()}.values()
+    }
+
+    def per_body(model: Any) -> dict[int, list[Any]]:
+        out: dict[int, list[Any]] = {}
+        for row in db.scalars(
+            select(model)
+            .where(model.cycle_id == cycle.id, model.body_id.in_(ids))
+            .order_by(model.id)
+        ):
+            out.setdefault(row.body_id, []).append(row)
+        return out
+
+    answers = per_body(Answer)
+    verdicts = per_body(VerdictRecord)
+    clarifications = per_body(Clarification)
+    assignments = {a.body_id: a for rows in per_body(Assignment).values() for a in rows}
+    sheets: dict[int, Sheet] = {}
+    for body in bodies:
+        category = categories[body.id]
+        indicators, items = questionnaires[category.id]
+        by_item = {a.item_id: a for a in answers.get(body.id, [])}
+        notes = {rec.item_id: rec.note for rec in verdicts.get(body.id, [])}
+        clar: dict[int, list[Clarification]] = {}
+        for c in clarifications.get(body.id, []):
+            clar.setdefault(c.item_id, []).append(c)
+        lines = [
+            Line(item, rule, by_item.get(item.id), notes.get(item.id, ""), clar.get(item.id, []))
+            for item, rule in items
+        ]
+        sheets[body.id] = Sheet(
+            cycle,
+            body,
+            category,
+            assignments.get(body.id),
+            indicators,
+            lines,
+            score_lines(indicators, lines),
+        )
+    return sheets
 
 
 def body_score(db: Session, cycle: Cycle, body_id: int) -> Decimal:
@@ -585,7 +608,8 @@ def my_tasks(db: Session, actor: Actor, cycle: Cycle) -> list[tuple[Assignment, 
         .where(Assignment.cycle_id == cycle.id, Assignment.verifier_id == actor.user_id)
         .order_by(Body.name)
     ).all()
-    return [(a, b, load_sheet(db, cycle, b.id)) for a, b in rows]
+    sheets = load_sheets(db, cycle, [b for _, b in rows])
+    return [(a, b, sheets[b.id]) for a, b in rows]
 
 
 # --- verdicts -----------------------------------------------------------------------------------

@@ -44,108 +44,122 @@ def build(engine: Engine, bodies: int, items: int) -> int:
     Base.metadata.create_all(engine)
     with Session(engine) as db:
         org = create_commission(db, slug="bench", name="KI Bench", short_name="KI Bench")
-        actor = system_actor(org.id)
-        cycle = cycles.create_cycle(db, actor, name="Bench", year=2025, fill_from_catalogue=False)
-        q = Questionnaire(cycle_id=cycle.id, name="Bench")
-        db.add(q)
-        db.flush()
-        db.execute(
-            insert(CycleCategory),
-            [
-                {
-                    "cycle_id": cycle.id,
-                    "code": f"k{n:02d}",
-                    "name": f"Kategori {n}",
-                    "sort_order": n,
-                    "questionnaire_id": q.id,
-                }
-                for n in range(CATEGORIES)
-            ],
-        )
-        inds = [
-            Indicator(questionnaire_id=q.id, code=c, name=c, weight=w, position=i)
-            for i, (c, w) in enumerate(INDICATORS)
-        ]
-        db.add_all(inds)
-        db.flush()
-        db.execute(
-            insert(Item),
-            [
-                {
-                    "questionnaire_id": q.id,
-                    "indicator_id": inds[n % len(inds)].id,
-                    "code": f"{n % len(inds) + 1}.{n}",
-                    "text": f"Butir {n}",
-                    "weight": 1 + n % 3,
-                    "position": n,
-                }
-                for n in range(items)
-            ],
-        )
-        db.execute(
-            text(
-                "INSERT INTO bodies (organisation_id, name, website, address, email, phone, "
-                "ppid_name, ppid_email, ppid_phone, is_active, created_at) "
-                "VALUES (:org, :name, '', '', '', '', '', '', '', true, CURRENT_TIMESTAMP)"
-            ),
-            [{"org": org.id, "name": f"Badan Publik {n:05d}"} for n in range(bodies)],
-        )
-        params = {"cycle": cycle.id, "org": org.id, "cats": CATEGORIES}
-        db.execute(
-            text(
-                "INSERT INTO cycle_targets (cycle_id, body_id, cycle_category_id, added_at) "
-                "SELECT :cycle, b.id, c.id, CURRENT_TIMESTAMP FROM bodies b "
-                "JOIN cycle_categories c ON c.cycle_id = :cycle AND c.sort_order = b.id % :cats "
-                "WHERE b.organisation_id = :org"
-            ),
-            params,
-        )
-        db.execute(
-            text(
-                "INSERT INTO submissions (organisation_id, cycle_id, body_id, status, created_at, "
-                "reopen_reason, receipt_sha256) SELECT :org, :cycle, body_id, 'submitted', "
-                "CURRENT_TIMESTAMP, '', '' FROM cycle_targets WHERE cycle_id = :cycle"
-            ),
-            params,
-        )
-        # Credit 1, ½ or 0 spread over bodies and items; most bodies end in the upper bands.
-        db.execute(
-            text(
-                "INSERT INTO answers (submission_id, cycle_id, body_id, item_id, indicator_id, "
-                "declared, text_value, declared_credit_scaled, verdict, credit_scaled, version, "
-                "updated_at) SELECT s.id, s.cycle_id, s.body_id, i.id, i.indicator_id, 'ya', '', "
-                "10000, 'accepted', CASE WHEN (s.body_id * 7 + i.id * 13) % 11 = 0 THEN 0 "
-                "WHEN (s.body_id + i.id) % 7 = 0 THEN 5000 ELSE 10000 END, 1, CURRENT_TIMESTAMP "
-                "FROM submissions s CROSS JOIN questionnaire_items i "
-                "WHERE s.cycle_id = :cycle AND i.questionnaire_id = :q"
-            ),
-            {**params, "q": q.id},
-        )
-        db.execute(
-            text(
-                "INSERT INTO component_scores (organisation_id, cycle_id, body_id, "
-                "component_code, score, source, note, updated_at) SELECT :org, :cycle, body_id, "
-                "'presentation', 60 + body_id % 40, 'panel', '', CURRENT_TIMESTAMP "
-                "FROM cycle_targets WHERE cycle_id = :cycle"
-            ),
-            params,
-        )
-        config = DEFAULT_CONFIG.__class__(
-            components=(Component("saq", "SAQ", 70), Component("presentation", "Presentasi", 30)),
-            bands=DEFAULT_CONFIG.bands,
-            shortlist=ShortlistRule(),
-            tie_breaks=DEFAULT_CONFIG.tie_breaks,
-        )
-        scoring.write_config(db, cycle, config)
+        cycle_id = fill_cycle(db, org.id, bodies, items)
         db.commit()
-        if engine.dialect.name == "postgresql":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            with engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
-        return cycle.id
+    analyze(engine)
+    return cycle_id
+
+
+def fill_cycle(
+    db: Session, org_id: int, bodies: int, items: int, categories: int = CATEGORIES
+) -> int:
+    """One open cycle of the commission with `bodies` new bodies that submitted their SAQ
+    (`items` answers each, credits spread), presentation scores and the 70/30 rules."""
+    actor = system_actor(org_id)
+    cycle = cycles.create_cycle(db, actor, name="Bench", year=2025, fill_from_catalogue=False)
+    q = Questionnaire(cycle_id=cycle.id, name="Bench")
+    db.add(q)
+    db.flush()
+    db.execute(
+        insert(CycleCategory),
+        [
+            {
+                "cycle_id": cycle.id,
+                "code": f"k{n:02d}",
+                "name": f"Kategori {n}",
+                "sort_order": n,
+                "questionnaire_id": q.id,
+            }
+            for n in range(categories)
+        ],
+    )
+    inds = [
+        Indicator(questionnaire_id=q.id, code=c, name=c, weight=w, position=i)
+        for i, (c, w) in enumerate(INDICATORS)
+    ]
+    db.add_all(inds)
+    db.flush()
+    db.execute(
+        insert(Item),
+        [
+            {
+                "questionnaire_id": q.id,
+                "indicator_id": inds[n % len(inds)].id,
+                "code": f"{n % len(inds) + 1}.{n}",
+                "text": f"Butir {n}",
+                "weight": 1 + n % 3,
+                "position": n,
+            }
+            for n in range(items)
+        ],
+    )
+    db.execute(
+        text(
+            "INSERT INTO bodies (organisation_id, name, website, address, email, phone, "
+            "ppid_name, ppid_email, ppid_phone, is_active, created_at) "
+            "VALUES (:org, :name, '', '', '', '', '', '', '', true, CURRENT_TIMESTAMP)"
+        ),
+        [{"org": org_id, "name": f"Badan Publik {n:05d}"} for n in range(bodies)],
+    )
+    params = {"cycle": cycle.id, "org": org_id, "cats": categories}
+    db.execute(
+        text(
+            "INSERT INTO cycle_targets (cycle_id, body_id, cycle_category_id, added_at) "
+            "SELECT :cycle, b.id, c.id, CURRENT_TIMESTAMP FROM bodies b "
+            "JOIN cycle_categories c ON c.cycle_id = :cycle AND c.sort_order = b.id % :cats "
+            "WHERE b.organisation_id = :org"
+        ),
+        params,
+    )
+    db.execute(
+        text(
+            "INSERT INTO submissions (organisation_id, cycle_id, body_id, status, created_at, "
+            "reopen_reason, receipt_sha256) SELECT :org, :cycle, body_id, 'submitted', "
+            "CURRENT_TIMESTAMP, '', '' FROM cycle_targets WHERE cycle_id = :cycle"
+        ),
+        params,
+    )
+    # Credit 1, ½ or 0 spread over bodies and items; most bodies end in the upper bands.
+    db.execute(
+        text(
+            "INSERT INTO answers (submission_id, cycle_id, body_id, item_id, indicator_id, "
+            "declared, text_value, declared_credit_scaled, verdict, credit_scaled, version, "
+            "updated_at) SELECT s.id, s.cycle_id, s.body_id, i.id, i.indicator_id, 'ya', '', "
+            "10000, 'accepted', CASE WHEN (s.body_id * 7 + i.id * 13) % 11 = 0 THEN 0 "
+            "WHEN (s.body_id + i.id) % 7 = 0 THEN 5000 ELSE 10000 END, 1, CURRENT_TIMESTAMP "
+            "FROM submissions s CROSS JOIN questionnaire_items i "
+            "WHERE s.cycle_id = :cycle AND i.questionnaire_id = :q"
+        ),
+        {**params, "q": q.id},
+    )
+    db.execute(
+        text(
+            "INSERT INTO component_scores (organisation_id, cycle_id, body_id, "
+            "component_code, score, source, note, updated_at) SELECT :org, :cycle, body_id, "
+            "'presentation', 60 + body_id % 40, 'panel', '', CURRENT_TIMESTAMP "
+            "FROM cycle_targets WHERE cycle_id = :cycle"
+        ),
+        params,
+    )
+    config = DEFAULT_CONFIG.__class__(
+        components=(Component("saq", "SAQ", 70), Component("presentation", "Presentasi", 30)),
+        bands=DEFAULT_CONFIG.bands,
+        shortlist=ShortlistRule(),
+        tie_breaks=DEFAULT_CONFIG.tie_breaks,
+    )
+    scoring.write_config(db, cycle, config)
+    return cycle.id
+
+
+def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after a bulk load."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
 
 
 def run(engine: Engine, cycle_id: int, repeat: int) -> tuple[float, float, int]:

@@ -1,0 +1,388 @@
+"""National-size benchmark on PostgreSQL and S3 (moto's server); see scripts/bench/scale.
+
+Seeds a scratch database in bulk (INSERT … SELECT through the ranking benchmark's
+`fill_cycle`): 38 commissions, one open cycle each, 20,000 bodies with submitted SAQs of 60
+answers (1.2 M answers), and 40,000 small evidence files whose objects are put into moto's S3
+server. The largest commission (829 bodies, like DKI 2025) gets a sekretariat, an operator and a
+published result. Then 2 app processes serve a short load mix (sekretariat cycle dashboard,
+the public ranking of one category, a body's SAQ page; 1–3 s between a user's actions), and
+every commission's results are recomputed and stored.
+Last line: RESULT bodies=<n> p95_ms=<p> recompute_s=<r> (p95 over the three pages; recompute
+of all commissions' cycles, one after the other). `--small` runs a tenth of the size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import httpx2 as httpx  # noqa: E402
+
+from scripts.bench._load import free_port, p95, stop, wait_for  # noqa: E402
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+BUCKET = "bukti-bench"
+LARGEST = 829  # DKI Jakarta 2025: the most targets of one commission
+
+
+@dataclass
+class Seeded:
+    cycles: list[int]
+    cycle_id: int  # the largest commission's
+    body_id: int
+    category: str
+    sek_token: str
+    op_token: str
+
+
+def seed(args: argparse.Namespace) -> Seeded:
+    from sqlalchemy import select, text, update
+    from sqlalchemy.orm import Session
+
+    from app.accounts import service as accounts
+    from app.accounts.rules import Role
+    from app.bodies.models import Body
+    from app.cycles.models import Cycle, CycleTarget
+    from app.db import get_engine
+    from app.orgs.service import create_commission
+    from scripts.bench._ranking import analyze, fill_cycle
+
+    engine = get_engine()
+    largest = min(LARGEST, args.bodies // args.commissions * 2)
+    rest = args.bodies - largest
+    sizes = [largest] + [
+        rest // (args.commissions - 1) + (k < rest % (args.commissions - 1))
+        for k in range(args.commissions - 1)
+    ]
+    cycles: list[int] = []
+    with Session(engine) as db:
+        for k, size in enumerate(sizes):
+            org = create_commission(
+                db, slug=f"ki-{k:02d}", name=f"Komisi Informasi {k:02d}", short_name=f"KI {k:02d}"
+            )
+            cycles.append(fill_cycle(db, org.id, size, args.items, args.categories))
+            if k == 0:
+                first_org = org
+            db.commit()
+        db.execute(update(Cycle).where(Cycle.id.in_(cycles)).values(status="open"))
+        target = db.scalars(
+            select(CycleTarget).where(CycleTarget.cycle_id == cycles[0]).order_by(CycleTarget.id)
+        ).first()
+        assert target is not None
+        category = db.scalar(
+            text("SELECT code FROM cycle_categories WHERE id = :id"),
+            {"id": target.cycle_category_id},
+        )
+        sek = accounts.create_user(db, email="sek@bench.example.id", full_name="Sekretariat")
+        accounts.grant_role(db, user=sek, organisation=first_org, role=Role.SEKRETARIAT)
+        kom = accounts.create_user(db, email="kom@bench.example.id", full_name="Komisioner")
+        accounts.grant_role(db, user=kom, organisation=first_org, role=Role.KOMISIONER)
+        op = accounts.create_user(db, email="op@bench.example.id", full_name="Operator")
+        accounts.grant_role(
+            db,
+            user=op,
+            organisation=first_org,
+            role=Role.OPERATOR,
+            body=db.get(Body, target.body_id),
+        )
+        db.flush()
+        tokens = [
+            accounts.create_api_token(db, accounts.build_actor(db, u, first_org.id), "bench")[1]
+            for u in (sek, op)
+        ]
+        seed_evidence(db, args.evidence)
+        publish(db, cycles[0], accounts.build_actor(db, kom, first_org.id))
+        db.commit()
+        seeded = Seeded(cycles, cycles[0], target.body_id, str(category), *tokens)
+    analyze(engine)
+    return seeded
+
+
+def seed_evidence(db: object, count: int) -> None:
+    """`count` small evidence files on answered items, spread over all bodies (rows in bulk)."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    assert isinstance(db, Session)
+    blobs = [hashlib.sha256(f"bukti-{n}".encode()).hexdigest() for n in range(count)]
+    db.execute(
+        text("INSERT INTO evidence_blobs (sha256, size, created_at) VALUES (:s, 10, now())"),
+        [{"s": s} for s in blobs],
+    )
+    # The n-th file goes to every step-th answer: spread evenly over bodies and commissions.
+    low, high = db.execute(text("SELECT min(id), max(id) FROM answers")).one()
+    db.execute(text("CREATE TEMP TABLE bench_blobs (n int, sha256 text) ON COMMIT DROP"))
+    db.execute(
+        text("INSERT INTO bench_blobs VALUES (:n, :s)"),
+        [{"n": n, "s": s} for n, s in enumerate(blobs)],
+    )
+    db.execute(
+        text(
+            "INSERT INTO evidence_files (organisation_id, body_id, blob_sha256, original_name, "
+            "content_type, size, uploaded_at, cycle_id, item_id) "
+            "SELECT s.organisation_id, a.body_id, b.sha256, 'bukti-' || b.n || '.pdf', "
+            "'application/pdf', 10, now(), a.cycle_id, a.item_id FROM bench_blobs b "
+            "JOIN answers a ON a.id = :low + b.n * :step "
+            "JOIN submissions s ON s.id = a.submission_id"
+        ),
+        {"low": low, "step": max(1, (high - low + 1) // count)},
+    )
+
+
+def put_objects(endpoint: str, count: int) -> float:
+    """Put the evidence objects into moto's S3 (16 at a time); returns the seconds taken."""
+    import boto3
+
+    from app.evidence.storage import blob_key
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106  (moto accepts any)
+    )
+    s3.create_bucket(Bucket=BUCKET)
+    t = time.perf_counter()
+
+    def put(n: int) -> None:
+        data = f"bukti-{n}".encode()
+        key = "evidence/" + blob_key(hashlib.sha256(data).hexdigest())
+        s3.put_object(Bucket=BUCKET, Key=key, Body=data.ljust(10, b" ")[:10])
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(put, range(count)))
+    return time.perf_counter() - t
+
+
+def publish(db: object, cycle_id: int, komisioner: object) -> None:
+    """A computed, approved and published result for the largest commission's cycle."""
+    from sqlalchemy.orm import Session
+
+    from app.accounts.rules import Actor
+    from app.cycles.access import system_actor
+    from app.cycles.models import Cycle
+    from app.results import service as results
+
+    assert isinstance(db, Session) and isinstance(komisioner, Actor)
+    cycle = db.get(Cycle, cycle_id)
+    assert cycle is not None
+    sa = system_actor(cycle.organisation_id)
+    rs = results.compute_and_store(db, sa, cycle)
+    decree = results.draft_decree(db, sa, cycle, rs)
+    results.approve_decree(db, komisioner, cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
+    results.publish_decree(db, komisioner, cycle, decree)
+
+
+def recompute(cycle_ids: list[int]) -> tuple[float, float]:
+    """Recompute and store every cycle's results; (total seconds, the largest cycle's)."""
+    from app.cycles.access import system_actor
+    from app.cycles.models import Cycle
+    from app.db import SessionLocal
+    from app.results import service as results
+
+    times = []
+    for cycle_id in cycle_ids:
+        t = time.perf_counter()
+        with SessionLocal.begin() as db:
+            cycle = db.get(Cycle, cycle_id)
+            assert cycle is not None
+            results.compute_and_store(db, system_actor(cycle.organisation_id), cycle)
+        times.append(time.perf_counter() - t)
+    return sum(times), times[0]
+
+
+async def load(base: str, s: Seeded, users: int, duration: float) -> dict[str, list[float]]:
+    """Users reading the three biggest pages, 1–3 s apart; latencies (ms) per page."""
+    pages = {
+        "dasbor": (s.sek_token, f"/siklus/{s.cycle_id}/dasbor"),
+        "peringkat kategori": (None, f"/hasil/{s.cycle_id}?kategori={s.category}"),
+        "SAQ badan": (s.op_token, f"/siklus/{s.cycle_id}/badan/{s.body_id}/saq"),
+    }
+    times: dict[str, list[float]] = {name: [] for name in pages}
+    errors: list[str] = []
+    rng = random.Random(13)
+
+    def client(token: str | None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=base, headers=headers, timeout=60)
+
+    for _ in range(6):  # warm every worker
+        for token, url in pages.values():
+            async with client(token) as c:
+                r = await c.get(url)
+                if r.status_code != 200:
+                    raise SystemExit(f"GET {url}: HTTP {r.status_code} {r.text[:300]}")
+    for name, (token, url) in pages.items():  # each page alone: the app's own cost
+        async with client(token) as c:
+            alone = []
+            for _ in range(5):
+                t = time.perf_counter()
+                await c.get(url)
+                alone.append((time.perf_counter() - t) * 1000)
+        print(f"  {name} alone: median_ms={statistics.median(alone):.0f}", flush=True)
+    deadline = time.monotonic() + duration
+
+    async def user(n: int) -> None:
+        name = list(pages)[n % len(pages)]
+        token, url = pages[name]
+        async with client(token) as c:
+            while True:
+                await asyncio.sleep(rng.uniform(1.0, 3.0))
+                if time.monotonic() > deadline:
+                    return
+                t = time.perf_counter()
+                r = await c.get(url)
+                if r.status_code != 200:
+                    errors.append(f"GET {url}: HTTP {r.status_code}")
+                    continue
+                times[name].append((time.perf_counter() - t) * 1000)
+
+    await asyncio.gather(*(user(n) for n in range(users)))
+    if errors:
+        raise SystemExit(f"{len(errors)} page loads failed, first: {errors[0]}")
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a tenth of the national size")
+    parser.add_argument("--commissions", type=int, default=38)
+    parser.add_argument("--bodies", type=int)
+    parser.add_argument("--items", type=int, default=60)
+    parser.add_argument("--categories", type=int, default=10)
+    parser.add_argument("--evidence", type=int)
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--duration", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    args.bodies = args.bodies or (2_000 if args.small else 20_000)
+    args.evidence = args.evidence or (4_000 if args.small else 40_000)
+
+    from scripts.pg_scratch import create, drop
+
+    work = Path(tempfile.mkdtemp(prefix="monev-bench-scale-"))
+    scratch = create(os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG), prefix="monev_bench_scale")
+    moto_port = free_port()
+    moto = subprocess.Popen(  # noqa: S603  (its own process: the seeding threads don't slow it)
+        [str(ROOT / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(moto_port, moto)
+    host = "127.0.0.1"
+    endpoint = f"http://{host}:{moto_port}"
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": scratch,
+        "VAR_DIR": str(work / "var"),
+        "REDIS_URL": "",
+        "HUEY_IMMEDIATE": "1",
+        "SECRET_KEY": "bench-secret-key-0123456789",
+        "EVIDENCE_STORAGE": "s3",
+        "EVIDENCE_S3_BUCKET": BUCKET,
+        "EVIDENCE_S3_ENDPOINT_URL": endpoint,
+        "EVIDENCE_S3_ACCESS_KEY_ID": "testing",
+        "EVIDENCE_S3_SECRET_ACCESS_KEY": "testing",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "VAR_DIR", "SECRET_KEY")})
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        subprocess.run(  # noqa: S603
+            [str(ROOT / ".venv/bin/alembic"), "upgrade", "head"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        t = time.perf_counter()
+        seeded = seed(args)
+        seed_s = time.perf_counter() - t
+        put_s = put_objects(endpoint, args.evidence)
+        print(
+            f"seeded {args.commissions} commissions, {args.bodies} bodies, "
+            f"{args.bodies * args.items} answers, {args.evidence} evidence files "
+            f"in {seed_s:.0f} s; "
+            f"{args.evidence} S3 objects put in {put_s:.0f} s",
+            flush=True,
+        )
+        port = free_port()
+        server = subprocess.Popen(  # noqa: S603
+            [
+                str(ROOT / ".venv/bin/uvicorn"),
+                "app.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
+            cwd=ROOT,
+            env={**env, "BASE_URL": f"http://127.0.0.1:{port}"},
+            stdout=(work / "server.log").open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(port, server)
+        time.sleep(2)
+        times = asyncio.run(load(f"http://127.0.0.1:{port}", seeded, args.users, args.duration))
+        stop(server)
+        server = None
+        for name, values in times.items():
+            print(
+                f"  {name}: n={len(values)} p50_ms={statistics.median(values):.0f} "
+                f"p95_ms={p95(values):.0f}"
+            )
+        total_s, largest_s = recompute(seeded.cycles)
+        print(
+            f"recompute + store of {len(seeded.cycles)} cycles: {total_s:.2f} s "
+            f"(largest commission: {largest_s:.2f} s); load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        page_p95 = p95([v for values in times.values() for v in values])
+        print(
+            f"targets: p95 < 300 ms ({'met' if page_p95 < 300 else 'MISSED'}), "
+            f"recompute < 5 s ({'met' if total_s < 5 else 'MISSED'})"
+        )
+        print(
+            f"RESULT bodies={args.bodies} p95_ms={page_p95:.0f} recompute_s={total_s:.2f}",
+            flush=True,
+        )
+    finally:
+        if server is not None:
+            stop(server)
+        moto.terminate()
+        moto.wait(timeout=15)
+        from app.db import get_engine
+
+        get_engine().dispose()
+        drop(scratch)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
