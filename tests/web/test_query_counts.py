@@ -24,6 +24,7 @@ from app.evidence.models import EvidenceFile
 from app.results import service as results
 from app.verification.service import assign_verifier
 from tests.factories import Factory, login
+from tests.results.helpers import open_stage_now
 from tests.verification.helpers import PDF, add_body, build, items_of, submit_saq
 
 N = 2
@@ -91,6 +92,7 @@ def make_commission(factory: Factory, db: Session, size: int) -> Commission:
     rs = results.compute_and_store(db, sa, w.cycle)
     decree = results.draft_decree(db, sa, w.cycle, rs)
     results.approve_decree(db, kom, w.cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
+    open_stage_now(db, w.cycle)
     results.publish_decree(db, kom, w.cycle, decree)
     db.flush()
     return Commission(
