@@ -1,0 +1,217 @@
+"""The whole demo 2025 cycle of KI Jatim in a real browser, stage by stage, as the people who do it.
+
+One server and one SQLite database for the module (the tests run in order and build on each
+other): Kota Pasuruan's operators fill and submit the SAQ, the atasan approves, a verifier checks
+it and asks a clarification, the body appeals, a second verifier decides, the komisioner approves
+the shortlist, jurors score on a phone, the chair locks, the decree is published, the portal shows
+the body and the ceremony staff print certificates whose QR link opens the verification page.
+
+Time moves only through the sekretariat's stage page (`move_stages`): a stage that has begun keeps
+its opening, so each move closes nothing that the journey still needs and opens the next stages
+at the current minute.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.browser.conftest import Journey
+from tests.evidence.pdfs import pdf
+from tests.servers import Server, prepare_database, server_env
+
+DOMAIN = "demo.monevkip.id"
+WIB = ZoneInfo("Asia/Jakarta")
+BODY = "Pemerintah Kota Pasuruan"
+
+# What one test leaves for the next: paths found by following links.
+state: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own: this journey moves the demo cycle's stages, which the other
+    journeys (on the session server) must not see. Links may point at the server itself."""
+    root = tmp_path_factory.mktemp("whole-cycle")
+    env = server_env(
+        root, f"sqlite:///{root / 'cycle.db'}", EVIDENCE_LINKS_ALLOW_PRIVATE="true"
+    )
+    prepare_database(env)
+    srv = Server(env, root / "server.log")
+    yield srv.base
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def people(browser: Any, base: str) -> Iterator[Any]:
+    """`with people("operator.kota-pasuruan") as j:` — a fresh logged-in tab for one person."""
+    opened: list[Journey] = []
+
+    @contextmanager
+    def open_as(local: str | None, *, phone: bool = False) -> Iterator[Journey]:
+        size = {"width": 360, "height": 740} if phone else {"width": 1280, "height": 900}
+        context = browser.new_context(
+            viewport=size, locale="id-ID", is_mobile=phone, has_touch=phone, accept_downloads=True
+        )
+        name = f"siklus-{len(opened) + 1:02d}-{(local or 'publik').split('.')[0]}"
+        j = Journey(context.new_page(), base, name + ("-360" if phone else ""))
+        j.page.on("dialog", lambda d: d.accept())  # destructive actions ask for confirmation
+        opened.append(j)
+        try:
+            if local:
+                j.login(f"{local}@{DOMAIN}")
+            yield j
+        finally:
+            context.close()
+        assert not j.problems, "\n".join(j.problems)
+
+    yield open_as
+
+
+def wib_minute(delta_minutes: int = 0) -> str:
+    """Now in the commission's zone, to the minute, as a datetime-local input wants it."""
+    now = datetime.now(WIB).replace(second=0, microsecond=0) + timedelta(minutes=delta_minutes)
+    return now.strftime("%Y-%m-%dT%H:%M")
+
+
+def move_stages(j: Journey, cycle: str, opens_now: list[str], close_now: list[str] = ()) -> None:
+    """The sekretariat opens `opens_now` at the current minute (and closes `close_now`)."""
+    page = j.page
+    j.goto(f"{cycle}/tahap")
+    for code in close_now:
+        page.fill(f"#closes-{code}", wib_minute())
+    for code in opens_now:
+        page.fill(f"#opens-{code}", wib_minute())
+    page.get_by_role("button", name="Simpan jadwal").click()
+    page.wait_for_load_state("networkidle")
+    j.check("tahap-" + "-".join(opens_now))
+    assert page.get_by_text("Jadwal tahap disimpan").first.is_visible(), page.content()[:2000]
+
+
+def wait_htmx(page: Any) -> None:
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
+# --- 1. SAQ ---------------------------------------------------------------------------------------
+
+
+def test_the_body_fills_gets_approval_submits_and_downloads_its_receipt(
+    people: Any, tmp_path: Path
+) -> None:
+    with people("sekretariat.jatim") as sek:
+        page = sek.page
+        sek.goto("/siklus")
+        page.get_by_role("link", name="Monev KIP 2025").first.click()
+        page.wait_for_url(re.compile(r"/siklus/\d+$"))
+        sek.check("siklus-2025")
+        state["cycle"] = page.url.removeprefix(sek.base)
+        page.get_by_role("link", name="SAQ badan publik").click()
+        page.wait_for_url(re.compile(r"/saq$"))
+        sek.check("saq-badan-publik")
+        page.check("#f-approval")
+        page.get_by_role("button", name="Simpan pengaturan").click()
+        page.wait_for_load_state("networkidle")
+        sek.check("saq-persetujuan-atasan")
+        assert page.is_checked("#f-approval")
+
+    with people("operator.kota-pasuruan") as op, people("operator2.kota-pasuruan") as op2:
+        page = op.page
+        page.get_by_role("link", name="Isi SAQ dan lihat kemajuan").first.click()
+        page.wait_for_url(re.compile(r"/saq$"))
+        op.check("saq-kosong")
+        saq = page.url.removeprefix(op.base)
+        state["saq"] = saq
+        state["body_id"] = re.search(r"/badan/(\d+)/", saq).group(1)  # type: ignore[union-attr]
+        op2.goto(saq)  # the colleague opens the same page at the same time
+
+        items = page.locator("li[id^=item-]")
+        ids = [i.get_attribute("id").removeprefix("item-") for i in items.all()]
+        # The colleague takes the last indicator, the operator the rest.
+        last_ind = page.locator("section[aria-labelledby^=ind-]").last
+        theirs = {
+            i.get_attribute("id").removeprefix("item-")
+            for i in last_ind.locator("li[id^=item-]").all()
+        }
+        assert theirs and len(theirs) < len(ids)
+        for n, item_id in enumerate(ids):  # autosaves run side by side, as htmx sends them
+            answer((op2 if item_id in theirs else op).page, item_id, tidak=(n % 9 == 4))
+        for j in (op, op2):
+            j.page.wait_for_function(
+                "n => document.querySelectorAll('li[id^=item-] [role=status]').length >= n",
+                arg=len(theirs) if j is op2 else len(ids) - len(theirs),
+            )
+        op.check("saq-terisi")
+        # The first "Ya" item asking for a file gets a PDF; the first asking for a link, a link.
+        upload = page.locator("li[id^=item-]:has(input[type=file])").first
+        sk_pdf = tmp_path / "SK PPID Kota Pasuruan.pdf"
+        sk_pdf.write_bytes(pdf(text="Keputusan Wali Kota Pasuruan tentang PPID"))
+        upload.locator("input[type=file]").set_input_files(str(sk_pdf))
+        upload.get_by_role("button", name="Unggah", exact=True).click()
+        page.wait_for_load_state("networkidle")
+        op.check("saq-berkas-terunggah")
+        assert page.get_by_text("SK PPID Kota Pasuruan.pdf").first.is_visible()
+        linked = page.locator("li[id^=item-]:has(input[type=url])").first
+        linked.locator("input[type=url]").fill(op.base + "/faq/ki-jatim")
+        linked.get_by_role("button", name="Tambah", exact=True).click()
+        page.wait_for_load_state("networkidle")
+        op.check("saq-tautan")
+        assert page.get_by_text(op.base + "/faq/ki-jatim").first.is_visible()
+
+        # Both edit the same item: the colleague's page still carries the old version.
+        contested = sorted(theirs)[0]
+        op.page.reload()
+        choose(op.page, contested, "Tidak")
+        with op2.expecting(409):
+            choose(op2.page, contested, "Tidak")
+            conflict = op2.page.locator(f"#item-{contested} [role=alert]")
+            conflict.wait_for()
+        op2.check("saq-konflik")
+        assert "disimpan oleh Demo Operator Kota Pasuruan" in conflict.inner_text()
+
+        op.goto(saq)
+        page.get_by_role("link", name="Periksa dan kirim SAQ").click()
+        page.wait_for_url("**/kirim")
+        op.check("saq-periksa")
+        page.check("#f-confirmed")
+        page.get_by_role("button", name="Kirim SAQ").click()
+        page.wait_for_load_state("networkidle")
+        op.check("saq-menunggu-atasan")
+        assert "atasan" in page.locator("#saq-status").inner_text().lower()
+
+    with people("atasan.kota-pasuruan") as atasan:
+        atasan.goto(state["saq"])
+        atasan.page.get_by_role("button", name="Setujui dan kirim").click()
+        atasan.page.wait_for_load_state("networkidle")
+        atasan.check("saq-disetujui")
+        receipt = atasan.download(
+            atasan.page.get_by_role("link", name="Unduh tanda terima (PDF)")
+        )
+        assert receipt.startswith(b"%PDF")
+
+
+def choose(page: Any, item_id: str, value: str) -> None:
+    item = page.locator(f"#item-{item_id}")
+    item.get_by_label(value, exact=True).check()
+    wait_htmx(page)
+
+
+def answer(page: Any, item_id: str, *, tidak: bool = False) -> None:
+    """Answer one item the way its form asks (autosaved by htmx)."""
+    item = page.locator(f"#item-{item_id}")
+    if item.locator("input[type=radio]").count():
+        item.get_by_label("Tidak" if tidak else "Ya", exact=True).check()
+    elif item.locator("select[name=value]").count():
+        sel = item.locator("select[name=value]")
+        labels = sel.locator("option").all_inner_texts()
+        sel.select_option(label=labels[1 if tidak else -1])
+    else:
+        area = item.locator("textarea[name=text]")
+        area.fill("Tersedia di laman PPID Kota Pasuruan, menu Informasi Publik.")
+        area.dispatch_event("change")
