@@ -215,3 +215,95 @@ def answer(page: Any, item_id: str, *, tidak: bool = False) -> None:
         area = item.locator("textarea[name=text]")
         area.fill("Tersedia di laman PPID Kota Pasuruan, menu Informasi Publik.")
         area.dispatch_event("change")
+
+
+# --- 2. Verification and clarification ------------------------------------------------------------
+
+
+def test_a_verifier_works_through_the_body_with_a_clarification(
+    people: Any, tmp_path: Path
+) -> None:
+    cycle, body_id = state["cycle"], state["body_id"]
+    with people("sekretariat.jatim") as sek:
+        move_stages(sek, cycle, ["verification", "clarification"], close_now=["saq"])
+        sek.page.get_by_role("link", name="Verifikasi").first.click()
+        sek.page.wait_for_load_state("networkidle")
+        sek.check("verifikasi-dasbor")
+        sek.goto(f"{cycle}/verifikasi/penugasan")
+        sek.page.get_by_label(f"Verifikator untuk {BODY}", exact=True).select_option(
+            label="Demo Verifikator 1"
+        )
+        sek.page.locator(f"form:has(#v-{body_id})").get_by_role("button", name="Tugaskan").click()
+        sek.page.wait_for_load_state("networkidle")
+        sek.check("verifikator-ditugaskan")
+        row = sek.page.locator("tr", has=sek.page.get_by_role("cell", name=BODY, exact=True))
+        assert "Demo Verifikator 1" in row.inner_text()
+
+    with people("verifikator1.jatim") as ver:
+        page = ver.page
+        ver.goto("/verifikasi")
+        page.get_by_role("link", name=BODY, exact=True).click()
+        page.wait_for_url(re.compile(r"/verifikasi/\d+/badan/\d+$"))
+        ver.check("lembar-verifikasi")
+        state["sheet"] = sheet = page.url.removeprefix(ver.base)
+        cards = page.locator("div.card[id^=butir-]")
+        ids = [c.get_attribute("id").removeprefix("butir-") for c in cards.all()]
+        asked = page.locator("div.card[id^=butir-]:has-text('SK PPID Kota Pasuruan.pdf')").first
+        asked_id = asked.get_attribute("id").removeprefix("butir-")
+        rejected = [i for i in ids if i != asked_id][1:3]
+        state["rejected"] = rejected
+        asked.locator("summary", has_text="Ajukan klarifikasi").click()
+        asked.locator("textarea[name=question]").fill(
+            "Apakah SK PPID ini sudah diperbarui setelah pergantian wali kota?"
+        )
+        asked.locator("input[name=due]").fill(wib_minute(3 * 24 * 60))
+        asked.get_by_role("button", name="Kirim", exact=True).click()
+        page.wait_for_load_state("networkidle")
+        ver.check("klarifikasi-diajukan")
+        for item_id in rejected:
+            card = page.locator(f"#butir-{item_id}")
+            card.locator("select[name=verdict]").select_option("rejected")
+            card.locator("input[name=note]").fill("Bukti tidak menunjukkan dokumen yang diminta.")
+            card.get_by_role("button", name="Simpan putusan").click()
+            wait_htmx(page)
+            assert "Tolak" in page.locator(f"#butir-{item_id}").inner_text()
+        for item_id in ids:  # the rest is accepted as declared, one decision per item
+            if item_id not in rejected and item_id != asked_id:
+                page.locator(f"#butir-{item_id}").get_by_role(
+                    "button", name="Simpan putusan"
+                ).click()
+        wait_htmx(page)
+        ver.check("putusan-tersimpan")
+
+    with people("operator.kota-pasuruan") as op:
+        op.goto(f"{cycle}/klarifikasi")
+        page = op.page
+        assert page.get_by_text("pergantian wali kota").first.is_visible()
+        page.locator("textarea[name=response]").first.fill(
+            "Sudah; SK terbaru kami unggah sebagai versi baru."
+        )
+        page.get_by_role("button", name="Kirim jawaban").first.click()
+        page.wait_for_load_state("networkidle")
+        op.check("klarifikasi-dijawab")
+        new_sk = tmp_path / "SK PPID 2025.pdf"
+        new_sk.write_bytes(pdf(text="Keputusan Wali Kota Pasuruan tentang PPID 2025"))
+        page.locator("input[type=file]").first.set_input_files(str(new_sk))
+        page.get_by_role("button", name="Unggah", exact=True).first.click()
+        page.wait_for_load_state("networkidle")
+        op.check("klarifikasi-berkas-baru")
+
+    with people("verifikator1.jatim") as ver:
+        page = ver.page
+        ver.goto(state["sheet"])
+        card = page.locator(f"#butir-{asked_id}")
+        assert "SK terbaru kami unggah" in card.inner_text()
+        card.get_by_role("button", name="Tutup klarifikasi").click()
+        page.wait_for_load_state("networkidle")
+        page.locator(f"#butir-{asked_id}").get_by_role("button", name="Simpan putusan").click()
+        wait_htmx(page)
+        ver.goto(state["sheet"])
+        n = len(ids)
+        assert page.get_by_text(f"{n} dari {n} butir sudah diputus").is_visible()
+        page.get_by_role("button", name="Selesaikan dan kunci").click()
+        page.wait_for_load_state("networkidle")
+        ver.check("verifikasi-dikunci")
