@@ -147,7 +147,6 @@ def test_the_body_fills_gets_approval_submits_and_downloads_its_receipt(
                 "n => document.querySelectorAll('li[id^=item-] [role=status]').length >= n",
                 arg=len(theirs) if j is op2 else len(ids) - len(theirs),
             )
-        op.check("saq-terisi")
         # The first "Ya" item asking for a file gets a PDF; the first asking for a link, a link.
         upload = page.locator("li[id^=item-]:has(input[type=file])").first
         sk_pdf = tmp_path / "SK PPID Kota Pasuruan.pdf"
@@ -273,7 +272,6 @@ def test_a_verifier_works_through_the_body_with_a_clarification(
                     "button", name="Simpan putusan"
                 ).click()
         wait_htmx(page)
-        ver.check("putusan-tersimpan")
 
     with people("operator.kota-pasuruan") as op:
         op.goto(f"{cycle}/klarifikasi")
@@ -307,3 +305,214 @@ def test_a_verifier_works_through_the_body_with_a_clarification(
         page.get_by_role("button", name="Selesaikan dan kunci").click()
         page.wait_for_load_state("networkidle")
         ver.check("verifikasi-dikunci")
+        assert not page.get_by_role("button", name="Selesaikan dan kunci").count()
+
+
+# --- 3. Publication, appeal, shortlist ------------------------------------------------------------
+
+
+def test_results_are_published_appealed_decided_and_the_shortlist_approved(people: Any) -> None:
+    cycle, body_id = state["cycle"], state["body_id"]
+    appealed = state["rejected"][0]
+    with people("sekretariat.jatim") as sek:
+        move_stages(sek, cycle, ["verification_publication", "appeal"])
+        sek.goto(f"{cycle}/verifikasi")
+        sek.page.get_by_role("button", name="Umumkan hasil verifikasi terkunci").click()
+        sek.page.wait_for_load_state("networkidle")
+        sek.check("verifikasi-diumumkan")
+
+    result = f"{cycle}/hasil-verifikasi/{body_id}"
+    with people("operator.kota-pasuruan") as op:
+        page = op.page
+        op.goto(result)
+        before = page.locator("p", has_text="SAQ terverifikasi").inner_text()
+        row = page.locator("tr", has=page.locator(f"#s-{appealed}"))
+        row.locator("summary", has_text="Ajukan").click()
+        row.locator("textarea").fill(
+            "Daftar informasi publik sudah kami tayangkan di laman PPID sejak Maret; "
+            "tautannya ada pada butir ini."
+        )
+        row.get_by_role("button", name="Ajukan sanggahan").click()
+        page.wait_for_load_state("networkidle")
+        op.check("sanggahan-diajukan")
+        assert page.get_by_text("menunggu putusan").first.is_visible()
+
+    with people("verifikator2.jatim") as ver2:
+        page = ver2.page
+        ver2.goto("/verifikasi")
+        page.get_by_role("link", name=re.compile(r"Sanggahan #\d+")).first.click()
+        page.wait_for_url(re.compile(r"/sanggah/\d+$"))
+        ver2.check("sanggahan-dibuka")
+        page.select_option("#f-decision", "accepted")
+        page.fill("#f-reason", "Tautan pada butir ini memuat dokumen yang diminta; butir diterima.")
+        page.get_by_role("button", name="Simpan putusan").click()
+        page.wait_for_load_state("networkidle")
+        ver2.check("sanggahan-diputus")
+
+    with people("operator.kota-pasuruan") as op:
+        op.goto(result)
+        decided = op.page.get_by_text(re.compile(r"diputus, SAQ [\d,]+ → [\d,]+"))
+        assert decided.is_visible()
+        after = op.page.locator("p", has_text="SAQ terverifikasi").inner_text()
+        assert after != before, (before, after)
+
+    with people("sekretariat.jatim") as sek:
+        move_stages(sek, cycle, ["shortlist", "presentation"])
+        sek.goto(f"{cycle}/nominasi")
+        row = sek.page.locator("tr", has=sek.page.get_by_role("cell", name=BODY, exact=True))
+        assert row.locator("td").last.inner_text() == "Ya"
+
+    with people("komisioner.jatim") as kom:
+        kom.goto(f"{cycle}/nominasi")
+        kom.page.get_by_role("button", name="Tetapkan nominasi").click()
+        kom.page.wait_for_load_state("networkidle")
+        kom.check("nominasi-ditetapkan")
+        assert kom.page.get_by_text("Daftar nominasi sudah ditetapkan").is_visible()
+
+
+# --- 4. Presentation: panel, schedule, three jurors on phones, the chair locks ---------------------
+
+JURORS = ["juri1.jatim", "juri2.jatim", "juri3.jatim"]
+
+
+def test_three_jurors_score_on_a_phone_and_the_chair_locks(people: Any) -> None:
+    cycle = state["cycle"]
+    with people("sekretariat.jatim") as sek:
+        page = sek.page
+        sek.goto(f"{cycle}/presentasi")
+        page.get_by_role("button", name=re.compile("Pakai rubrik bawaan")).click()
+        page.wait_for_load_state("networkidle")
+        page.fill("#f-name", "Ruang A")
+        page.fill("#f-location", "Aula Kantor KI Jatim")
+        page.get_by_role("button", name="Buat panel").click()
+        page.wait_for_load_state("networkidle")
+        sek.check("panel-dibuat")
+        for n, _ in enumerate(JURORS, start=1):
+            form = page.locator("form[action$='/juri']").first
+            form.locator("select[name=user_id]").select_option(label=f"Demo Juri {n}")
+            if n == 1:
+                form.locator("input[name=is_chair]").check()
+            form.get_by_role("button", name="Tambah").click()
+            page.wait_for_load_state("networkidle")
+        sek.check("juri-ditambahkan")
+        sek.goto(f"{cycle}/jadwal")
+        page.fill("#f-start", wib_minute(30))
+        page.get_by_role("button", name="Tempatkan otomatis").click()
+        page.wait_for_load_state("networkidle")
+        sek.check("jadwal-tersusun")
+        assert page.get_by_text(BODY).first.is_visible()
+
+    for n, local in enumerate(JURORS):
+        with people(local, phone=True) as juri:
+            page = juri.page
+            juri.goto("/juri")
+            page.get_by_role("link", name="Ruang A").first.click()
+            page.wait_for_url(re.compile(r"/panel/\d+$"))
+            state["panel"] = page.url.removeprefix(juri.base)
+            juri.check("pakta")
+            page.check("#agree")
+            page.get_by_role("button", name="Setujui").click()
+            page.wait_for_load_state("networkidle")
+            page.get_by_role("button", name="Deklarasi saya sudah lengkap").click()
+            page.wait_for_load_state("networkidle")
+            juri.check("siap-menilai")
+            page.get_by_role("link", name="Nilai", exact=True).first.click()
+            page.wait_for_url(re.compile(r"/badan/\d+$"))
+            juri.check("formulir-nilai")
+            for fs in page.locator("form fieldset").all():
+                levels = fs.locator("label.btn")
+                levels.nth(levels.count() - 1 - n % 2).click()
+            page.get_by_role("button", name="Kirim nilai").click()
+            page.wait_for_load_state("networkidle")
+            juri.check("nilai-terkirim")
+            assert page.get_by_text("terkirim").first.is_visible()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"the panel page is {width}px wide on a 360px phone"
+
+    with people("juri1.jatim", phone=True) as ketua:
+        ketua.goto(state["panel"])
+        assert ketua.page.get_by_text("Semua juri sudah mengirim nilai").is_visible()
+        ketua.page.get_by_role("button", name="Kunci panel").click()
+        ketua.page.wait_for_load_state("networkidle")
+        ketua.check("panel-dikunci")
+        assert ketua.page.get_by_text("nilai panel").first.is_visible()
+
+
+# --- 5. Results, decree, public portal ------------------------------------------------------------
+
+
+def test_results_are_computed_decreed_published_and_shown_to_the_public(people: Any) -> None:
+    cycle, body_id = state["cycle"], state["body_id"]
+    with people("sekretariat.jatim") as sek:
+        page = sek.page
+        move_stages(sek, cycle, ["plenary", "publication"])
+        sek.goto(f"{cycle}/hasil")
+        page.get_by_role("button", name="Hitung ulang semua nilai").click()
+        page.wait_for_load_state("networkidle")
+        sek.check("hasil-dihitung")
+        page.get_by_role("link", name=re.compile(r"Versi \d+")).first.click()
+        page.wait_for_url(re.compile(r"/hasil/\d+$"))
+        sek.check("versi-hasil")
+        page.get_by_role("button", name="Buat draf SK dari versi ini").click()
+        page.wait_for_load_state("networkidle")
+        sek.check("draf-sk")
+
+    with people("komisioner.jatim") as kom:
+        page = kom.page
+        kom.goto(f"{cycle}/hasil")
+        page.locator("input[name=sk_number]").first.fill("188/25/KPTS/KI-JATIM/2025")
+        page.locator("input[name=sk_date]").first.fill(datetime.now(WIB).date().isoformat())
+        page.get_by_role("button", name="Setujui (pleno)").click()
+        page.wait_for_load_state("networkidle")
+        kom.check("sk-disetujui")
+        page.get_by_role("button", name="Terbitkan").click()
+        page.wait_for_load_state("networkidle")
+        kom.check("sk-terbit")
+        kom.goto(f"{cycle}/penghargaan")
+        page.get_by_role("button", name="Tandai sudah ditinjau").click()
+        page.wait_for_load_state("networkidle")
+        kom.check("penghargaan-ditinjau")
+
+    with people(None) as public:
+        page = public.page
+        public.goto("/hasil")
+        page.get_by_role("link", name=re.compile("Monev KIP 2025")).first.click()
+        page.wait_for_load_state("networkidle")
+        public.check("peringkat-publik")
+        assert page.get_by_text(BODY).first.is_visible()
+        public.goto(f"/hasil/badan/{body_id}")
+        assert page.get_by_role("heading", name=re.compile(BODY)).first.is_visible()
+        assert page.get_by_text("2025").first.is_visible()
+
+
+# --- 6. Certificates ------------------------------------------------------------------------------
+
+
+def test_ceremony_staff_print_certificates_and_the_qr_link_verifies(people: Any) -> None:
+    cycle = state["cycle"]
+    with people("sekretariat.jatim") as sek:
+        sek.goto(f"{cycle}/piagam")
+        sek.page.get_by_role("button", name="Terbitkan piagam").click()
+        sek.page.wait_for_load_state("networkidle")
+        sek.check("piagam-terbit")
+
+    with people("panitia.jatim") as panitia:
+        page = panitia.page
+        page.get_by_role("link", name=re.compile("Piagam Monev KIP 2025")).click()
+        page.wait_for_url(re.compile(r"/piagam$"))
+        panitia.check("piagam-panitia")
+        row = page.locator("tr", has_text=BODY).first
+        serial_link = row.locator("a[href^='/piagam/']")
+        serial = serial_link.inner_text().strip()
+        page.get_by_role("button", name="Mulai cetak").click()
+        page.wait_for_load_state("networkidle")
+        panitia.check("cetak-piagam")
+        done = page.get_by_role("link", name=re.compile(r"^Unduh "))
+        done.wait_for()
+        printed = panitia.download(done)
+        assert printed.startswith(b"%PDF")
+
+    with people(None) as public:  # what a phone opens after scanning the QR code
+        public.goto(f"/piagam/{serial}")
+        assert public.page.get_by_text(BODY).first.is_visible()
+        assert public.page.get_by_text("berlaku").first.is_visible()
