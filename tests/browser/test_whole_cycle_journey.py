@@ -174,7 +174,6 @@ def test_the_body_fills_gets_approval_submits_and_downloads_its_receipt(
         op2.check("saq-konflik")
         assert "disimpan oleh Demo Operator Kota Pasuruan" in conflict.inner_text()
 
-        op.goto(saq)
         page.get_by_role("link", name="Periksa dan kirim SAQ").click()
         page.wait_for_url("**/kirim")
         op.check("saq-periksa")
@@ -382,8 +381,8 @@ def test_three_jurors_score_on_a_phone_and_the_chair_locks(people: Any) -> None:
         sek.goto(f"{cycle}/presentasi")
         page.get_by_role("button", name=re.compile("Pakai rubrik bawaan")).click()
         page.wait_for_load_state("networkidle")
-        page.fill("#f-name", "Ruang A")
-        page.fill("#f-location", "Aula Kantor KI Jatim")
+        page.fill("#panel-name", "Ruang A")
+        page.fill("#panel-location", "Aula Kantor KI Jatim")
         page.get_by_role("button", name="Buat panel").click()
         page.wait_for_load_state("networkidle")
         sek.check("panel-dibuat")
