@@ -22,8 +22,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import zxingcpp
 
 from tests.browser.conftest import Journey
+from tests.certificates.helpers import page_images, page_texts
 from tests.evidence.pdfs import pdf
 from tests.servers import Server, prepare_database, server_env
 
@@ -40,9 +42,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: this journey moves the demo cycle's stages, which the other
     journeys (on the session server) must not see. Links may point at the server itself."""
     root = tmp_path_factory.mktemp("whole-cycle")
-    env = server_env(
-        root, f"sqlite:///{root / 'cycle.db'}", EVIDENCE_LINKS_ALLOW_PRIVATE="true"
-    )
+    env = server_env(root, f"sqlite:///{root / 'cycle.db'}", EVIDENCE_LINKS_ALLOW_PRIVATE="true")
     prepare_database(env)
     srv = Server(env, root / "server.log")
     yield srv.base
@@ -188,9 +188,7 @@ def test_the_body_fills_gets_approval_submits_and_downloads_its_receipt(
         atasan.page.get_by_role("button", name="Setujui dan kirim").click()
         atasan.page.wait_for_load_state("networkidle")
         atasan.check("saq-disetujui")
-        receipt = atasan.download(
-            atasan.page.get_by_role("link", name="Unduh tanda terima (PDF)")
-        )
+        receipt = atasan.download(atasan.page.get_by_role("link", name="Unduh tanda terima (PDF)"))
         assert receipt.startswith(b"%PDF")
 
 
@@ -243,7 +241,7 @@ def test_a_verifier_works_through_the_body_with_a_clarification(
         page.get_by_role("link", name=BODY, exact=True).click()
         page.wait_for_url(re.compile(r"/verifikasi/\d+/badan/\d+$"))
         ver.check("lembar-verifikasi")
-        state["sheet"] = sheet = page.url.removeprefix(ver.base)
+        state["sheet"] = page.url.removeprefix(ver.base)
         cards = page.locator("div.card[id^=butir-]")
         ids = [c.get_attribute("id").removeprefix("butir-") for c in cards.all()]
         asked = page.locator("div.card[id^=butir-]:has-text('SK PPID Kota Pasuruan.pdf')").first
@@ -369,7 +367,7 @@ def test_results_are_published_appealed_decided_and_the_shortlist_approved(peopl
         assert kom.page.get_by_text("Daftar nominasi sudah ditetapkan").is_visible()
 
 
-# --- 4. Presentation: panel, schedule, three jurors on phones, the chair locks ---------------------
+# --- 4. Presentation: panel, schedule, three jurors on phones, the chair locks ----------------
 
 JURORS = ["juri1.jatim", "juri2.jatim", "juri3.jatim"]
 
@@ -410,7 +408,7 @@ def test_three_jurors_score_on_a_phone_and_the_chair_locks(people: Any) -> None:
             state["panel"] = page.url.removeprefix(juri.base)
             juri.check("pakta")
             page.check("#agree")
-            page.get_by_role("button", name="Setujui").click()
+            page.get_by_role("button", name="Setujui", exact=True).click()
             page.wait_for_load_state("networkidle")
             page.get_by_role("button", name="Deklarasi saya sudah lengkap").click()
             page.wait_for_load_state("networkidle")
@@ -447,11 +445,10 @@ def test_results_are_computed_decreed_published_and_shown_to_the_public(people: 
         move_stages(sek, cycle, ["plenary", "publication"])
         sek.goto(f"{cycle}/hasil")
         page.get_by_role("button", name="Hitung ulang semua nilai").click()
-        page.wait_for_load_state("networkidle")
-        sek.check("hasil-dihitung")
-        page.get_by_role("link", name=re.compile(r"Versi \d+")).first.click()
         page.wait_for_url(re.compile(r"/hasil/\d+$"))
         sek.check("versi-hasil")
+        row = page.locator("tr", has=page.get_by_role("link", name=BODY, exact=True))
+        assert re.search(r"\d+,\d\d", row.inner_text()), row.inner_text()
         page.get_by_role("button", name="Buat draf SK dari versi ini").click()
         page.wait_for_load_state("networkidle")
         sek.check("draf-sk")
@@ -500,18 +497,23 @@ def test_ceremony_staff_print_certificates_and_the_qr_link_verifies(people: Any)
         page.get_by_role("link", name=re.compile("Piagam Monev KIP 2025")).click()
         page.wait_for_url(re.compile(r"/piagam$"))
         panitia.check("piagam-panitia")
-        row = page.locator("tr", has_text=BODY).first
-        serial_link = row.locator("a[href^='/piagam/']")
-        serial = serial_link.inner_text().strip()
+        assert page.locator("tr", has_text=BODY).first.is_visible()
         page.get_by_role("button", name="Mulai cetak").click()
-        page.wait_for_load_state("networkidle")
+        page.wait_for_url(re.compile(r"/pekerjaan/\d+$"))
         panitia.check("cetak-piagam")
         done = page.get_by_role("link", name=re.compile(r"^Unduh "))
         done.wait_for()
         printed = panitia.download(done)
-        assert printed.startswith(b"%PDF")
 
-    with people(None) as public:  # what a phone opens after scanning the QR code
-        public.goto(f"/piagam/{serial}")
+    # The ceremony order puts every certificate on its own page; find Kota Pasuruan's and scan
+    # its QR code as a phone would, then open the address it carries.
+    texts = page_texts(printed)
+    index = next(i for i, t in enumerate(texts) if BODY in t)
+    codes = zxingcpp.read_barcodes(page_images(printed, scale=2)[index])
+    assert [c.format for c in codes] == [zxingcpp.BarcodeFormat.QRCode]
+    url = codes[0].text
+    with people(None, phone=True) as public:
+        assert url.startswith(public.base + "/piagam/"), url
+        public.goto(url.removeprefix(public.base))
         assert public.page.get_by_text(BODY).first.is_visible()
-        assert public.page.get_by_text("berlaku").first.is_visible()
+        assert public.page.get_by_text("Piagam ini sah dan berlaku.").is_visible()
