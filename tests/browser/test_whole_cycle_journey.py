@@ -419,6 +419,7 @@ def test_three_jurors_score_on_a_phone_and_the_chair_locks(people: Any) -> None:
             for fs in page.locator("form fieldset").all():
                 levels = fs.locator("label.btn")
                 levels.nth(levels.count() - 1 - n % 2).click()
+                fs.locator("textarea").fill("Paparan jelas dan didukung bukti.")
             page.get_by_role("button", name="Kirim nilai").click()
             page.wait_for_load_state("networkidle")
             juri.check("nilai-terkirim")
@@ -461,7 +462,7 @@ def test_results_are_computed_decreed_published_and_shown_to_the_public(people: 
         page.get_by_role("button", name="Setujui (pleno)").click()
         page.wait_for_load_state("networkidle")
         kom.check("sk-disetujui")
-        page.get_by_role("button", name="Terbitkan").click()
+        page.get_by_role("button", name="Terbitkan", exact=True).click()
         page.wait_for_load_state("networkidle")
         kom.check("sk-terbit")
         kom.goto(f"{cycle}/penghargaan")
