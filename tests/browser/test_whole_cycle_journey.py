@@ -489,6 +489,12 @@ def test_ceremony_staff_print_certificates_and_the_qr_link_verifies(people: Any)
     cycle = state["cycle"]
     with people("sekretariat.jatim") as sek:
         sek.goto(f"{cycle}/piagam")
+        sek.page.fill("#place", "Surabaya")
+        sek.page.fill("#signatory_name", "Edi Purwanto")
+        sek.page.fill("#signatory_title", "Ketua Komisi Informasi Provinsi Jawa Timur")
+        sek.page.get_by_role("button", name="Simpan pengaturan").click()
+        sek.page.wait_for_load_state("networkidle")
+        sek.check("piagam-pengaturan")
         sek.page.get_by_role("button", name="Terbitkan piagam").click()
         sek.page.wait_for_load_state("networkidle")
         sek.check("piagam-terbit")
