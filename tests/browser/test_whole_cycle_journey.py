@@ -202,7 +202,8 @@ def answer(page: Any, item_id: str, *, tidak: bool = False) -> None:
     """Answer one item the way its form asks (autosaved by htmx)."""
     item = page.locator(f"#item-{item_id}")
     if item.locator("input[type=radio]").count():
-        item.get_by_label("Tidak" if tidak else "Ya", exact=True).check()
+        # click, not check: htmx may already have swapped the item in when Playwright looks
+        item.get_by_label("Tidak" if tidak else "Ya", exact=True).click()
     elif item.locator("select[name=value]").count():
         sel = item.locator("select[name=value]")
         labels = sel.locator("option").all_inner_texts()
