@@ -507,10 +507,11 @@ def test_ceremony_staff_print_certificates_and_the_qr_link_verifies(people: Any)
         panitia.check("piagam-panitia")
         assert page.locator("tr", has_text=BODY).first.is_visible()
         page.get_by_role("button", name="Mulai cetak").click()
-        page.wait_for_url(re.compile(r"/pekerjaan/\d+$"))
+        # the job runs in the request here (HUEY_IMMEDIATE); a loaded machine needs time
+        page.wait_for_url(re.compile(r"/pekerjaan/\d+"), timeout=180_000)
         panitia.check("cetak-piagam")
         done = page.get_by_role("link", name=re.compile(r"^Unduh "))
-        done.wait_for()
+        done.wait_for(timeout=180_000)
         printed = panitia.download(done)
 
     # The ceremony order puts every certificate on its own page; find Kota Pasuruan's and scan
