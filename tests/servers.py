@@ -77,7 +77,7 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded CI machine can take long to import the app
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break

@@ -98,14 +98,16 @@ class Journey:
     def _response(self, resp: Any) -> None:
         if resp.status < 400:
             return
-        if resp.request.resource_type == "document" and resp.status in self.expected_status:
+        kind = resp.request.resource_type
+        if kind in ("document", "xhr", "fetch") and resp.status in self.expected_status:
             self.expected_urls.add(resp.url)
             return
         self.problems.append(f"HTTP {resp.status} for {resp.request.method} {resp.url}")
 
     @contextmanager
     def expecting(self, *statuses: int) -> Iterator[None]:
-        """The next page(s) answer with one of `statuses` on purpose (e.g. a form with errors)."""
+        """The next page(s) or htmx requests answer with one of `statuses` on purpose (e.g. a
+        form with errors, an autosave meeting a colleague's newer answer)."""
         self.expected_status = set(statuses)
         try:
             yield
@@ -136,6 +138,18 @@ class Journey:
             " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})); }"
         )
         assert not result, f"accessibility problems on {label}: {json.dumps(result, indent=1)}"
+
+    def download(self, trigger: Any) -> bytes:
+        """Click `trigger` (a link to a file) and return the file's bytes. Chromium reports
+        the navigation that turned into a download as aborted; that is not a problem."""
+        with self.page.expect_download() as info:
+            trigger.click()
+        data = Path(info.value.path()).read_bytes()
+        url = info.value.url
+        self.problems = [
+            p for p in self.problems if not (p.startswith("request failed") and url in p)
+        ]
+        return data
 
     def login(self, email: str, password: str = DEMO_PASSWORD) -> None:
         self.goto("/masuk")
