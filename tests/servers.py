@@ -31,6 +31,8 @@ def server_env(root: Path, database_url: str, **extra: str) -> dict[str, str]:
         **extra,
     }
     env.pop("TEST_DATABASE_URL", None)
+    env.pop("BASE_URL", None)  # the test client's http://testserver; each server is its own
+    env.update({k: v for k, v in extra.items() if k == "BASE_URL"})
     return env
 
 

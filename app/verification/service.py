@@ -225,6 +225,12 @@ class Line:
     def verdict(self) -> str:
         return self.answer.verdict if self.answer else rules.Verdict.PENDING
 
+    @property
+    def unanswered(self) -> bool:
+        """The body left the item empty: it earns nothing, and there is nothing to decide."""
+        a = self.answer
+        return a is None or (a.declared is None and not a.text_value)
+
 
 @dataclass
 class Sheet:
@@ -243,7 +249,11 @@ class Sheet:
 
     @property
     def pending(self) -> int:
-        return sum(1 for line in self.lines if line.verdict == rules.Verdict.PENDING)
+        return sum(
+            1
+            for line in self.lines
+            if line.verdict == rules.Verdict.PENDING and not line.unanswered
+        )
 
     @property
     def decided(self) -> int:

@@ -255,6 +255,26 @@ def test_submitting_needs_every_item_decided(factory: Factory, db: Session, w: W
         service.submit_verification(db, v, w.cycle, w.bodies[0].id)
 
 
+def test_an_item_the_body_left_empty_needs_no_verdict(
+    factory: Factory, db: Session, w: World
+) -> None:
+    from tests.verification.helpers import FULL, add_body, submit_saq
+
+    body = add_body(factory, db, w.cycle)
+    assert "2.1.3" in w.items  # an item that applies to the body, left empty
+    submit_saq(db, w.cycle, body, {**FULL, "2.1.3": None})
+    service.assign_verifier(db, w.sek, w.cycle, body_id=body.id, verifier_id=w.verifiers[0].id)
+    v = _verifier(factory, w)
+    for code, item in w.items.items():
+        if code != "2.1.3":
+            service.give_verdict(
+                db, v, w.cycle, body_id=body.id, item_id=item.id, verdict="accepted"
+            )
+    sheet = service.load_sheet(db, w.cycle, body.id)
+    assert sheet.pending == 0
+    assert service.submit_verification(db, v, w.cycle, body.id).status in ("locked", "submitted")
+
+
 # --- review -------------------------------------------------------------------------------------
 
 
