@@ -114,8 +114,8 @@ def fill_cycle(
     db.execute(
         text(
             "INSERT INTO submissions (organisation_id, cycle_id, body_id, status, created_at, "
-            "reopen_reason, receipt_sha256) SELECT :org, :cycle, body_id, 'submitted', "
-            "CURRENT_TIMESTAMP, '', '' FROM cycle_targets WHERE cycle_id = :cycle"
+            "reopen_reason, receipt_sha256, return_note) SELECT :org, :cycle, body_id, "
+            "'submitted', CURRENT_TIMESTAMP, '', '', '' FROM cycle_targets WHERE cycle_id = :cycle"
         ),
         params,
     )
