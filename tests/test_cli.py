@@ -115,7 +115,8 @@ def test_seed_demo_is_idempotent_and_prints_every_role(run, db: Session) -> None
     ):
         assert role in out
     count = db.scalar(select(func.count()).select_from(Body))
-    assert count == 182
+    # 182 public bodies, plus Kota Pasuruan's 7 units mirrored in its internal monev
+    assert count == 182 + 7
     code, _out2 = run("seed-demo")
     assert code == 0 and db.scalar(select(func.count()).select_from(Body)) == count
 
