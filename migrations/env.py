@@ -42,10 +42,53 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _is_plain_check() -> bool:
+    """`alembic check` with no database named: it compares the models with the migrations."""
+    import os
+
+    cmd = getattr(config.cmd_opts, "cmd", None)
+    named = os.environ.get("DATABASE_URL") or context.get_x_argument(as_dictionary=True).get("url")
+    return bool(cmd) and cmd[0].__name__ == "check" and not named
+
+
+def _check_on_scratch() -> None:
+    """Migrate a throw-away SQLite database to head (in a process of its own) and compare the
+    models with it, so the check does not depend on how far `var/monev.db` happens to be."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'check.db'}"
+        subprocess.run(  # noqa: S603 (our own interpreter and alembic, fixed arguments)
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(config.config_file_name),
+                "upgrade",
+                "head",
+            ],
+            env={**os.environ, "DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
+        engine = make_engine(url)
+        with engine.connect() as connection:
+            _run(connection)
+        engine.dispose()
+
+
 def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is not None:
         _run(connectable)
+        return
+    if _is_plain_check():
+        _check_on_scratch()
         return
     url = _url()
     if url.startswith("sqlite:///"):
