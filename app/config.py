@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     # the server's max_connections. Requests beyond them wait (up to 30 s) for a connection.
     database_pool_size: int = 10
     database_max_overflow: int = 20
+    # Requests holding a database session at once per process (the others queue without holding
+    # a thread or a connection); 0 = the pool's size + overflow less 5 kept for uploads and jobs.
+    database_request_slots: int = Field(default=0, ge=0)
     redis_url: str = ""
     var_dir: Path = PROJECT_ROOT / "var"
     host: str = "127.0.0.1"

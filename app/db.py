@@ -92,15 +92,11 @@ def get_engine() -> Engine:
         if not settings.database_url:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
         url = settings.effective_database_url
-        pool = (
-            {}
-            if url.startswith("sqlite")
-            else {
-                "pool_size": settings.database_pool_size,
-                "max_overflow": settings.database_max_overflow,
-            }
+        _engine = make_engine(
+            url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
         )
-        _engine = make_engine(url, **pool)
         SessionLocal.configure(bind=_engine)
     return _engine
 

@@ -23,6 +23,7 @@ os.environ.update(
 )
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -35,6 +36,11 @@ from app.main import create_app  # noqa: E402  (imports every domain: job handle
 from tests.factories import Factory  # noqa: E402
 
 pytest_plugins: list[str] = []
+
+# No timing in tests: a shared 2-core CI machine can be slow at any moment, and a property test
+# must fail on a counterexample, not on a busy neighbour.
+settings.register_profile("monev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("monev")
 
 
 def _database_url() -> tuple[str, str | None]:
@@ -84,13 +90,27 @@ def connection(engine: Engine) -> Iterator[Connection]:
         conn.close()
 
 
+_setup_sessions: list[Session] = []
+
+
 @pytest.fixture
 def db(connection: Connection) -> Iterator[Session]:
     session = SessionLocal()
+    _setup_sessions.append(session)
     try:
         yield session
     finally:
+        _setup_sessions.remove(session)
         session.close()
+
+
+def _as_if_committed(_request: object) -> None:
+    """Before a test's request, its own set-up is stored as if committed: audit records wait
+    in a session until its commit (see app.audit.service), and a test never commits."""
+    from app.audit.service import seal
+
+    for session in _setup_sessions:
+        seal(session)
 
 
 @pytest.fixture
@@ -106,4 +126,5 @@ def app_instance():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app_instance, connection: Connection) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app_instance, follow_redirects=False) as c:
+        c.event_hooks["request"].append(_as_if_committed)
         yield c

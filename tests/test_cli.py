@@ -133,12 +133,12 @@ def test_audit_verify_reports_an_intact_and_a_broken_chain(run, db: Session) -> 
     from sqlalchemy import update
 
     from app.audit.models import AuditEvent
-    from app.audit.service import record
+    from app.audit.service import record, seal
 
     ev = record(
         db, actor_user_id=None, organisation_id=None, action="a", object_type="x", object_id=1
     )
-    db.flush()
+    seal(db)
     code, out = run("audit", "verify")
     assert code == 0 and "utuh" in out
     from tests.audit.test_chain import bypass_guard

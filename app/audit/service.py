@@ -6,8 +6,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select, text
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.util import find_tables
 
 from app.audit.models import AuditEvent
 from app.audit.rules import GENESIS, Change, chain_hash, changes, jsonable
@@ -17,9 +19,15 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 
 
 def _lock_chain(db: Session) -> None:
-    """Serialise appends so two transactions never fork the chain."""
+    """Serialise sealing so two transactions never fork the chain (held until commit)."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+
+
+# Records wait in the session until its commit (or until something reads the trail): only then
+# is the chain's lock taken, so concurrent writers are serialised for the few milliseconds of the
+# commit and not for the whole of their requests.
+_PENDING = "audit_pending"
 
 
 def record(
@@ -33,41 +41,90 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit record chained to the last one."""
-    _lock_chain(db)
-    db.flush()
-    last = db.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
-    prev = last or GENESIS
-    at = utcnow()
-    before_j, after_j = jsonable(before), jsonable(after)
-    rid = request_id_var.get()
+    """Append one audit record to the session's transaction; it is chained to the last record
+    when the transaction commits (see `seal`), so it gets its id and hash then."""
     ev = AuditEvent(
-        at=at,
+        at=utcnow(),
         actor_user_id=actor_user_id,
         organisation_id=organisation_id,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        before=before_j,
-        after=after_j,
-        request_id=rid,
-        prev_hash=prev,
-        hash=chain_hash(
-            prev_hash=prev,
-            at=at,
-            actor_user_id=actor_user_id,
-            organisation_id=organisation_id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            before=before_j,
-            after=after_j,
-            request_id=rid,
-        ),
+        before=jsonable(before),
+        after=jsonable(after),
+        request_id=request_id_var.get(),
     )
-    db.add(ev)
-    db.flush()
+    txn = db.get_nested_transaction() or db.get_transaction()
+    db.info.setdefault(_PENDING, []).append((ev, txn))
     return ev
+
+
+def seal(db: Session) -> None:
+    """Chain the session's waiting records to the last record and insert them, under the chain's
+    lock (taken here and held until the transaction ends)."""
+    pending: list[tuple[AuditEvent, SessionTransaction | None]] = db.info.pop(_PENDING, [])
+    if not pending:
+        return
+    _lock_chain(db)
+    last = db.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    prev = last or GENESIS
+    for ev, _txn in pending:
+        ev.prev_hash = prev
+        ev.hash = prev = chain_hash(
+            prev_hash=prev,
+            at=ev.at,
+            actor_user_id=ev.actor_user_id,
+            organisation_id=ev.organisation_id,
+            action=ev.action,
+            object_type=ev.object_type,
+            object_id=ev.object_id,
+            before=ev.before,
+            after=ev.after,
+            request_id=ev.request_id,
+        )
+        db.add(ev)
+    db.flush()
+
+
+def _reads_trail(state: ORMExecuteState) -> bool:
+    if any(m.class_ is AuditEvent for m in state.all_mappers):
+        return True
+    stmt = state.statement
+    return isinstance(stmt, ClauseElement) and AuditEvent.__table__ in find_tables(stmt)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _seal_before_reading(state: ORMExecuteState) -> None:
+    """A transaction that reads the trail sees its own records, chained (as before a commit)."""
+    if state.session.info.get(_PENDING) and state.is_select and _reads_trail(state):
+        seal(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session: Session) -> None:
+    seal(session)
+
+
+def _within(txn: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while txn is not None:
+        if txn is ended:
+            return True
+        txn = txn.parent
+    return False
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Records made inside a rolled-back transaction or savepoint never happened."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        session.info[_PENDING] = [p for p in pending if not _within(p[1], previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.bodies import registration as reg_service
@@ -18,7 +19,7 @@ from app.cycles.access import get_cycle_for_staff, organisation_of, require_mana
 from app.cycles.schedule import require_stage_open
 from app.cycles.views import cycle_page
 from app.errors import RECOVERABLE, TooManyRequests
-from app.web.deps import client_ip, get_db, org_actor
+from app.web.deps import client_ip, get_db, org_actor, posted_form
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
@@ -53,11 +54,13 @@ def registration_form(
 
 
 @router.post("/daftar/{cycle_id}", name="registration.submit")
-async def registration_submit(
-    request: Request, cycle_id: int, db: Session = Depends(get_db, scope="function")
+def registration_submit(
+    request: Request,
+    cycle_id: int,
+    db: Session = Depends(get_db, scope="function"),
+    form: FormData = Depends(posted_form),
 ) -> Response:
     ctx = _form_ctx(db, cycle_id)
-    form = await request.form()
     data = {f: str(form.get(f, "")) for f in REGISTRATION_FIELDS}
     ctx["form"] = data
     try:

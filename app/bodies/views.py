@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts import service as accounts
 from app.accounts.models import User
@@ -15,7 +16,7 @@ from app.bodies.models import Body
 from app.errors import NotFound, ValidationFailed
 from app.jobs.service import start_job
 from app.orgs.service import categories, get_organisation
-from app.web.deps import get_db, org_actor
+from app.web.deps import get_db, org_actor, posted_form
 from app.web.templating import redirect, render
 
 router = APIRouter(prefix="/badan-publik")
@@ -89,12 +90,12 @@ def bodies_new(
 
 
 @router.post("/baru", name="bodies.create")
-async def bodies_create(
+def bodies_create(
     request: Request,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     data = {f: str(form.get(f, "")) for f in FORM_FIELDS}
     try:
         body = service.create_body(db, actor, data)
@@ -128,7 +129,7 @@ def bodies_import_page(
 
 
 @router.post("/impor", name="bodies.import_preview")
-async def bodies_import_preview(
+def bodies_import_preview(
     request: Request,
     file: UploadFile | None = None,
     actor: Actor = Depends(org_actor),
@@ -136,7 +137,7 @@ async def bodies_import_preview(
 ) -> Response:
     accounts.require_sekretariat(actor)
     org = get_organisation(db, actor.organisation_id or 0)
-    data = await file.read() if file is not None else b""
+    data = file.file.read() if file is not None else b""
     try:
         preview = service.preview_body_import(
             db, actor, file.filename or "" if file else "", data, org
@@ -227,14 +228,14 @@ def bodies_edit(
 
 
 @router.post("/{body_id}/ubah", name="bodies.update")
-async def bodies_update(
+def bodies_update(
     request: Request,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: FormData = Depends(posted_form),
 ) -> Response:
     body = service.get_body_for_actor(db, actor, body_id)
-    form = await request.form()
     data = {f: str(form[f]) for f in FORM_FIELDS if f in form}
     try:
         service.update_body(db, actor, body, data)

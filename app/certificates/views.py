@@ -65,16 +65,16 @@ def certificates_index(
     return render(request, PAGE, _ctx(db, actor, cycle))
 
 
-async def _read_image(upload: UploadFile | None) -> bytes | None:
+def _read_image(upload: UploadFile | None) -> bytes | None:
     if upload is None:
         return None
     # One byte over the limit is enough for prepare_image to refuse it with a clear message.
-    data = await upload.read(MAX_IMAGE_BYTES + 1)
+    data = upload.file.read(MAX_IMAGE_BYTES + 1)
     return data or None
 
 
 @router.post("/siklus/{cycle_id}/piagam/pengaturan", name="certificates.settings")
-async def certificates_settings(
+def certificates_settings(
     request: Request,
     cycle_id: int,
     place: str = Form(""),
@@ -100,8 +100,8 @@ async def certificates_settings(
             actor,
             cycle,
             **form,
-            logo=await _read_image(logo),
-            signature=await _read_image(signature),
+            logo=_read_image(logo),
+            signature=_read_image(signature),
         )
     except RECOVERABLE as exc:
         db.rollback()

@@ -76,7 +76,10 @@ def get_cycle_for_actor(db: Session, actor: Actor, cycle_id: int) -> Cycle:
 
 
 def organisation_of(db: Session, cycle: Cycle) -> Organisation:
-    org = db.get(Organisation, cycle.organisation_id)
+    """The cycle's commission (kept on the cycle object once loaded)."""
+    org = cycle.organisation
+    if org is None:  # a cycle not flushed yet: relationships are not loaded on pending objects
+        org = db.get(Organisation, cycle.organisation_id)
     assert org is not None
     return org
 

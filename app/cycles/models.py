@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.bodies.models import Body
 from app.db import Base, utcnow
+from app.orgs.models import Organisation
 
 HUNDREDTHS = Decimal("0.01")
 
@@ -85,6 +86,9 @@ class Cycle(Base):
     requires_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     # SAQ workspace: the atasan PPID approves before the submission is final.
     requires_atasan_approval: Mapped[bool] = mapped_column(default=False)
+
+    # Loaded once per cycle object (a request asks for the commission's time zone many times).
+    organisation: Mapped[Organisation | None] = relationship(lazy="select", viewonly=True)
 
     @property
     def is_open(self) -> bool:

@@ -67,10 +67,10 @@ def extensions_for_body(
     db: Session, cycle: Cycle, body_id: int, stage: CycleStage | None = None
 ) -> list[StageExtension]:
     """Active extensions that reach the body: named for it, or for its category in the cycle."""
-    category = category_of_body(db, cycle, body_id)
-    who = [StageExtension.body_id == body_id]
-    if category is not None:
-        who.append(StageExtension.cycle_category_id == category.id)
+    its_category = select(CycleTarget.cycle_category_id).where(
+        CycleTarget.cycle_id == cycle.id, CycleTarget.body_id == body_id
+    )
+    who = [StageExtension.body_id == body_id, StageExtension.cycle_category_id.in_(its_category)]
     stmt = (
         select(StageExtension)
         .join(CycleStage, CycleStage.id == StageExtension.stage_id)

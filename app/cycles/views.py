@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.bodies.service import get_body_for_actor
@@ -34,7 +35,7 @@ from app.cycles.rules import (
 from app.errors import RECOVERABLE, DomainError, NotFound
 from app.questionnaires import service as questionnaires
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS
-from app.web.deps import get_db, org_actor
+from app.web.deps import get_db, org_actor, posted_form
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
@@ -224,14 +225,15 @@ def cycles_stages(
 
 
 @router.post("/siklus/{cycle_id}/tahap", name="cycles.stages_save")
-async def cycles_stages_save(
+def cycles_stages_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    posted: FormData = Depends(posted_form),
 ) -> Response:
     cycle = get_cycle_for_actor(db, actor, cycle_id)
-    data = {k: str(v) for k, v in (await request.form()).items()}
+    data = {k: str(v) for k, v in posted.items()}
     entries = forms.stages_from_form(data, list(STAGE_CODES))
     try:
         schedule.save_stages(db, actor, cycle, entries)
@@ -503,15 +505,16 @@ def cycles_rules(
 
 
 @router.post("/siklus/{cycle_id}/aturan", name="cycles.rules_save")
-async def cycles_rules_save(
+def cycles_rules_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    posted: FormData = Depends(posted_form),
 ) -> Response:
     cycle = get_cycle_for_actor(db, actor, cycle_id)
     require_manager(actor, cycle)  # rights before parsing: no validation details for outsiders
-    data = {k: str(v) for k, v in (await request.form()).items() if k != "csrf_token"}
+    data = {k: str(v) for k, v in posted.items() if k != "csrf_token"}
     try:
         scoring.save_scoring_config(db, actor, cycle, forms.scoring_from_form(data))
     except RECOVERABLE as exc:

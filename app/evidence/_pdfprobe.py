@@ -1,10 +1,13 @@
-"""Child process: open one PDF with pypdf under CPU and memory limits and print a JSON verdict.
+"""Child process: open PDFs with pypdf under CPU and memory limits and answer JSON verdicts.
 
-Run only by `app.evidence.pdfcheck` as `python -I _pdfprobe.py PATH SECONDS MEMORY_MB [TEXT]`
-(TEXT: also extract up to that many characters of text, for the evidence pre-check). It
-imports nothing from the app, so a hostile PDF can reach neither the database nor the network
-settings; CPU time and address space are limited before pypdf is imported, writing files
-before the PDF is read.
+Run only by `app.evidence.pdfcheck` as `python -I _pdfprobe.py --serve`: a small server that
+imports pypdf once, then for every request line (JSON: path, seconds, memory_mb, text) forks a
+child that limits its CPU time and address space, forbids writing files, reads the PDF and
+reports; the server answers one JSON line per request. A fork of a warm process costs a few
+milliseconds where starting an interpreter and importing pypdf cost over 100 ms per upload.
+`python -I _pdfprobe.py PATH SECONDS MEMORY_MB [TEXT]` judges one file the same way (TEXT: also
+extract up to that many characters of text, for the evidence pre-check). It imports nothing from
+the app, so a hostile PDF can reach neither the database nor the network settings.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ import mmap
 import os
 import re
 import resource
+import select
+import signal
 import sys
+import time
 from typing import Any
 
 _ACTIVE = re.compile(rb"/(JavaScript|JS|Launch)(?![A-Za-z0-9#_.-])")
@@ -160,7 +166,88 @@ def _has_image(page: Any) -> bool:
     )
 
 
+def judge(path: str, text_chars: int) -> dict[str, Any]:
+    """The verdict on one file; every failure of pypdf becomes a reason, never an exception."""
+    try:
+        return extract(path, text_chars) if text_chars else check(path)
+    except MemoryError:
+        return {"ok": False, "problem": "too_heavy"}
+    except RecursionError:
+        return {"ok": False, "problem": "corrupt", "detail": "RecursionError"}
+    except Exception as exc:  # pypdf raises many kinds on broken files
+        return {"ok": False, "problem": "corrupt", "detail": type(exc).__name__}
+
+
+TOO_HEAVY: dict[str, Any] = {"ok": False, "problem": "too_heavy"}
+KILLED = (signal.SIGXCPU, signal.SIGKILL, signal.SIGSEGV)
+
+
+def forked(path: str, seconds: int, memory_mb: int, text_chars: int) -> dict[str, Any]:
+    """Judge `path` in a forked child under the limits; a child killed, silent or still busy
+    after twice its CPU allowance (plus a margin) means the file is too heavy."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: limits first, then the file; it never returns
+        try:
+            os.close(r)
+            _limit(seconds, memory_mb)
+            _no_files()
+            data = memoryview(json.dumps(judge(path, text_chars)).encode())
+            while data:
+                data = data[os.write(w, data) :]
+        finally:
+            os._exit(0)
+    os.close(w)
+    out = bytearray()
+    deadline = time.monotonic() + seconds * 2 + 2
+    timed_out = False
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                os.kill(pid, signal.SIGKILL)
+                break
+            if select.select([r], [], [], left)[0]:
+                chunk = os.read(r, 1 << 16)
+                if not chunk:
+                    break
+                out += chunk
+    finally:
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+    if timed_out or (os.WIFSIGNALED(status) and os.WTERMSIG(status) in KILLED):
+        return TOO_HEAVY
+    try:
+        verdict = json.loads(out.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return TOO_HEAVY  # died without a word (e.g. no memory left to say one)
+    return verdict if isinstance(verdict, dict) else {"ok": False, "problem": "corrupt"}
+
+
+def serve() -> None:
+    """Answer request lines on stdin with verdict lines on stdout until stdin closes."""
+    import pypdf  # noqa: F401  (once, here: every child starts with it loaded)
+
+    for line in sys.stdin.buffer:
+        try:
+            req = json.loads(line)
+            verdict = forked(
+                str(req["path"]),
+                int(req["seconds"]),
+                int(req["memory_mb"]),
+                int(req.get("text", 0)),
+            )
+        except (ValueError, KeyError, TypeError):
+            verdict = {"ok": False, "problem": "corrupt", "detail": "bad request"}
+        sys.stdout.write(json.dumps(verdict) + "\n")
+        sys.stdout.flush()
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+        return
     path, seconds, memory_mb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     text_chars = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     _limit(seconds, memory_mb)
@@ -169,18 +256,10 @@ def main() -> None:
         # (`-I` ignores PYTHONDONTWRITEBYTECODE); nothing of the upload has been read yet.
         import pypdf  # noqa: F401
     except MemoryError:
-        _report({"ok": False, "problem": "too_heavy"})
+        _report(TOO_HEAVY)
         return
     _no_files()
-    try:
-        verdict = extract(path, text_chars) if text_chars else check(path)
-    except MemoryError:
-        verdict = {"ok": False, "problem": "too_heavy"}
-    except RecursionError:
-        verdict = {"ok": False, "problem": "corrupt", "detail": "RecursionError"}
-    except Exception as exc:  # pypdf raises many kinds on broken files
-        verdict = {"ok": False, "problem": "corrupt", "detail": type(exc).__name__}
-    _report(verdict)
+    _report(judge(path, text_chars))
 
 
 def _report(verdict: dict[str, Any]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import json
-import signal
+import os
+import select
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,29 +54,105 @@ class PdfVerdict:
         return MESSAGES.get(self.problem, "")
 
 
-def _probe(path: Path, seconds: int, memory_mb: int, *extra: str) -> dict[str, Any]:
-    """Run the probe on `path`; a child killed or silent is reported as too heavy."""
-    try:
-        proc = subprocess.run(  # noqa: S603 (fixed interpreter and script, no shell)
-            [sys.executable, "-I", str(PROBE), str(path), str(seconds), str(memory_mb), *extra],
-            capture_output=True,
-            timeout=seconds * 2 + 5,
-            check=False,
+class _Server:
+    """One `_pdfprobe.py --serve` process: it forks a limited child per PDF."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 (fixed interpreter and script, no shell)
+            [sys.executable, "-I", str(PROBE), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env={"LANG": "C.UTF-8"},
         )
-    except subprocess.TimeoutExpired:
-        return {"ok": False, "problem": "too_heavy"}
-    if proc.returncode in (-signal.SIGXCPU, -signal.SIGKILL, -signal.SIGSEGV):
-        return {"ok": False, "problem": "too_heavy"}
-    try:
-        data = json.loads(proc.stdout.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        # No verdict at all: the interpreter itself could not start under the memory limit,
-        # or died without a word. Treat the file as too heavy rather than accept it.
-        return {"ok": False, "problem": "too_heavy"}
-    if not isinstance(data, dict):
-        return {"ok": False, "problem": "corrupt"}
-    return data
+        self.pending = b""
+
+    def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """The answer line to `request`, or None when the server is gone or silent."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return None
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+_idle: list[_Server] = []
+_idle_lock = threading.Lock()
+KEEP_IDLE = 4  # servers kept per app process (each ~20 MB); more start while uploads overlap
+
+
+def _answer_within(seconds: int) -> float:
+    """How long to wait for a server's answer: the child's own deadline (twice its CPU time
+    plus 2 s, after which the server kills it) and a margin."""
+    return seconds * 2 + 2 + 5.0
+
+
+def _take() -> _Server:
+    with _idle_lock:
+        while _idle:
+            server = _idle.pop()
+            if server.proc.poll() is None:
+                return server
+            server.close()
+    return _Server()
+
+
+def _give_back(server: _Server) -> None:
+    with _idle_lock:
+        if len(_idle) < KEEP_IDLE:
+            _idle.append(server)
+            return
+    server.close()
+
+
+@atexit.register
+def _close_all() -> None:
+    with _idle_lock:
+        while _idle:
+            _idle.pop().close()
+
+
+def _probe(path: Path, seconds: int, memory_mb: int, text_chars: int = 0) -> dict[str, Any]:
+    """Judge `path` in a limited child; a server that dies or stalls is replaced (once for a
+    server that was already gone, as after a restart of its own) and the file, if it stalled
+    it, reported as too heavy."""
+    request = {"path": str(path), "seconds": seconds, "memory_mb": memory_mb, "text": text_chars}
+    timeout = _answer_within(seconds)
+    for _attempt in range(2):
+        server = _take()
+        started = time.monotonic()
+        answer = server.ask(request, timeout)
+        if answer is not None:
+            _give_back(server)
+            return answer
+        server.close()
+        if time.monotonic() - started >= timeout:
+            break  # it stalled on this file
+    return {"ok": False, "problem": "too_heavy"}
 
 
 def check_pdf(
@@ -111,7 +191,7 @@ def extract_pdf_text(
     s = get_settings()
     seconds = seconds or s.evidence_pdf_check_seconds
     memory_mb = memory_mb or s.evidence_pdf_check_memory_mb
-    data = _probe(path, seconds, memory_mb, str(max(1, max_chars)))
+    data = _probe(path, seconds, memory_mb, max(1, max_chars))
     if data.get("ok") is not True:
         problem = str(data.get("problem", "corrupt"))
         return PdfText(False, problem if problem in MESSAGES else "corrupt")

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.bodies.models import Body
 from app.errors import DomainError
 from app.evidence import flow, rules, service
-from app.web.deps import current_actor, get_db
+from app.web.deps import current_actor, get_db, posted_form
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -77,13 +78,13 @@ def _render_upload_error(request: Request, body_id: int, exc: DomainError) -> Re
 
 
 @router.post("/badan-publik/{body_id}/tautan", name="evidence.check_links")
-async def evidence_check_links(
+def evidence_check_links(
     request: Request,
     body_id: int,
     actor: Actor = Depends(current_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     text = str(form.get("urls", ""))
     body = service.get_body_for_evidence(db, actor, body_id)
     try:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.cycles.access import can_manage, get_cycle_for_actor, organisation_of, require_manager
@@ -19,14 +20,10 @@ from app.improvement import calibration, carry, pdf, service
 from app.results.service import current_decree
 from app.submissions import service as submissions
 from app.verification.service import can_oversee
-from app.web.deps import get_db, org_actor
+from app.web.deps import form_fields, get_db, org_actor, posted_form
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
-
-
-async def _form(request: Request) -> dict[str, Any]:
-    return {k: str(v) for k, v in (await request.form()).multi_items()}
 
 
 # --- recommendations ---------------------------------------------------------------------------
@@ -95,15 +92,15 @@ def recommendation(
 
 
 @router.post("/siklus/{cycle_id}/rekomendasi/{body_id}", name="improvement.edit")
-async def edit(
+def edit(
     request: Request,
     cycle_id: int,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: dict[str, str] = Depends(form_fields),
 ) -> Response:
     view = service.get_recommendation(db, actor, cycle_id, body_id)
-    form = await _form(request)
     advice = {
         int(k.removeprefix("advice_")): v
         for k, v in form.items()
@@ -191,14 +188,15 @@ def carry_settings(
 
 
 @router.post("/siklus/{cycle_id}/bawa-bukti", name="improvement.carry_settings_save")
-async def carry_settings_save(
+def carry_settings_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    posted: FormData = Depends(posted_form),
 ) -> Response:
     cycle = _manager_cycle(db, actor, cycle_id)
-    raw = (await request.form()).getlist("allow")
+    raw = posted.getlist("allow")
     try:
         ids = {int(str(v)) for v in raw}
         allowed, renew = carry.set_policies(db, actor, cycle, ids)
@@ -306,15 +304,15 @@ def calibration_page(
 
 
 @router.post("/siklus/{cycle_id}/kalibrasi/sampel", name="improvement.calibration_sample")
-async def calibration_sample(
+def calibration_sample(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = service.get_cycle_for_commission(db, actor, cycle_id)
     require_manager(actor, cycle)  # before reading the form: refuse first, validate second
-    form = await _form(request)
     try:
         n = calibration.draw_sample(
             db, actor, cycle, calibration.parse_percent(form.get("percent", ""))
@@ -329,15 +327,15 @@ async def calibration_sample(
 @router.post(
     "/siklus/{cycle_id}/kalibrasi/{sample_id}/keputusan", name="improvement.calibration_decide"
 )
-async def calibration_decide(
+def calibration_decide(
     request: Request,
     cycle_id: int,
     sample_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = service.get_cycle_for_commission(db, actor, cycle_id)
-    form = await _form(request)
     try:
         calibration.decide(
             db,
@@ -384,15 +382,15 @@ def calibration_tasks(
 @router.post(
     "/siklus/{cycle_id}/kalibrasi/{sample_id}/putusan", name="improvement.calibration_verdict"
 )
-async def calibration_verdict(
+def calibration_verdict(
     request: Request,
     cycle_id: int,
     sample_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = _verifier_cycle(db, actor, cycle_id)
-    form = await _form(request)
     try:
         calibration.give_second_verdict(
             db,

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.errors import RECOVERABLE
 from app.internal import bimtek, service
 from app.internal.models import InternalMonev
-from app.web.deps import get_db, org_actor
+from app.web.deps import get_db, org_actor, posted_form
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
@@ -99,13 +100,13 @@ def share(
 
 
 @router.post(BASE + "/{monev_id}/siklus", name="internal.create_cycle")
-async def create_cycle(
+def create_cycle(
     request: Request,
     monev: InternalMonev = Depends(owned_monev),
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    form: FormData = Depends(posted_form),
 ) -> Response:
-    form = await request.form()
     chosen = [str(v) for v in form.getlist("indicators")]
     name, year = str(form.get("name", "")), str(form.get("year", ""))
     try:

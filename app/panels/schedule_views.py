@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from app.accounts.rules import Actor
 from app.config import get_settings as app_settings
@@ -20,7 +21,7 @@ from app.panels import exports, schedule
 from app.panels import service as panels
 from app.panels.models import Panel
 from app.panels.views import _staff_cycle
-from app.web.deps import get_db, org_actor
+from app.web.deps import get_db, org_actor, posted_form
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
@@ -312,17 +313,17 @@ def visits_page(
 
 
 @router.post("/siklus/{cycle_id}/visitasi/{body_id}", name="panels.visit_record")
-async def visit_record(
+def visit_record(
     request: Request,
     cycle_id: int,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: FormData = Depends(posted_form),
 ) -> Response:
     from app.panels import visitasi
 
     cycle = _staff_cycle(db, actor, cycle_id)
-    data = await request.form()
     checked = [v for v in data.getlist("checked") if isinstance(v, str)]
     score, note = str(data.get("score") or ""), str(data.get("note") or "")
     try:

@@ -22,7 +22,7 @@ from app.panels import service as panels
 from app.panels.models import Panel, ScoreStatus
 from app.panels.rules import AGGREGATION_LABELS
 from app.panels.summary import submission_summary
-from app.web.deps import get_db, org_actor
+from app.web.deps import form_fields, get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
@@ -69,20 +69,15 @@ def setup_page(
     return render(request, "panels/setup.html", _setup(db, actor, cycle))
 
 
-async def _fields(request: Request) -> dict[str, Any]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 @router.post("/siklus/{cycle_id}/presentasi/aturan", name="panels.settings")
-async def settings_save(
+def settings_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = _staff_cycle(db, actor, cycle_id)
-    data = await _fields(request)
     try:
         panels.save_settings(db, actor, cycle, data)
     except RECOVERABLE as exc:
@@ -94,14 +89,14 @@ async def settings_save(
 
 
 @router.post("/siklus/{cycle_id}/presentasi/rubrik", name="panels.criterion_save")
-async def criterion_save(
+def criterion_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = _staff_cycle(db, actor, cycle_id)
-    data = await _fields(request)
     try:
         panels.save_criterion(
             db,
@@ -379,15 +374,15 @@ def score_form(
 
 
 @router.post("/panel/{panel_id}/badan/{body_id}", name="panels.score_save")
-async def score_save(
+def score_save(
     request: Request,
     panel_id: int,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     panel, cycle = panels.get_panel_for_actor(db, actor, panel_id)
-    data = await _fields(request)
     typed = panels.ScoreInput(
         ratings={k[7:]: v for k, v in data.items() if k.startswith("rating_")},
         comments={k[8:]: v for k, v in data.items() if k.startswith("comment_")},

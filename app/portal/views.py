@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.bodies.models import Body
 from app.cycles.models import Cycle
+from app.db import utcnow
 from app.errors import NotFound
 from app.orgs.models import Organisation, OrganisationKind
 from app.portal.charts import bar_chart, line_chart
@@ -36,13 +37,20 @@ def is_public_org(org: Organisation | None) -> bool:
 
 
 def public_cycles(db: Session) -> list[tuple[Cycle, Organisation, Decree]]:
-    found = []
-    for cycle in db.scalars(select(Cycle).order_by(Cycle.year.desc(), Cycle.name)):
-        decree = service.public_decree(db, cycle)
-        org = db.get(Organisation, cycle.organisation_id)
-        if decree is not None and org is not None and is_public_org(org):
-            found.append((cycle, org, decree))
-    return found
+    """Every cycle with results the public may see now, newest first (one query)."""
+    now = utcnow()
+    rows = db.execute(
+        select(Cycle, Organisation, Decree)
+        .join(Organisation, Organisation.id == Cycle.organisation_id)
+        .join(Decree, Decree.cycle_id == Cycle.id)
+        .where(
+            Decree.status == DecreeStatus.PUBLISHED,
+            or_(Decree.embargo_until.is_(None), Decree.embargo_until <= now),
+            Organisation.kind != OrganisationKind.INTERNAL,
+        )
+        .order_by(Cycle.year.desc(), Cycle.name)
+    ).all()
+    return [(cycle, org, decree) for cycle, org, decree in rows]
 
 
 def _public(db: Session, cycle_id: int, version: int | None) -> tuple[Cycle, Decree, Decree]:

@@ -16,29 +16,24 @@ from app.errors import RECOVERABLE
 from app.precheck import rules, service
 from app.verification import service as verification
 from app.verification.views import sheet_context
-from app.web.deps import get_db, org_actor
+from app.web.deps import form_fields, get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
 
 
-async def _fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 @router.post("/verifikasi/{cycle_id}/badan/{body_id}/saran/{suggestion_id}", name="precheck.decide")
-async def decide(
+def decide(
     request: Request,
     cycle_id: int,
     body_id: int,
     suggestion_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     """The verifier marks a suggestion right (Benar) or dismisses it (Abaikan)."""
     cycle = verification.get_cycle_for_verification(db, actor, cycle_id)
-    data = await _fields(request)
     try:
         s = service.decide_suggestion(
             db, actor, cycle, body_id, suggestion_id, data.get("decision", "")
@@ -105,14 +100,14 @@ def report(
 
 
 @router.post("/siklus/{cycle_id}/pra-periksa/pengaturan", name="precheck.settings")
-async def settings_save(
+def settings_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = service.get_cycle_for_report(db, actor, cycle_id)
-    data = await _fields(request)
     try:
         service.update_settings(db, actor, cycle, data)
     except RECOVERABLE as exc:

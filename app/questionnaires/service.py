@@ -8,11 +8,13 @@ Other domains call `questionnaire_for_body(db, cycle, body_id)` for the items a 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
@@ -241,9 +243,54 @@ def spec_of(tree: Tree) -> QuestionnaireSpec:
     return QuestionnaireSpec(id=q.id, name=q.name, version=q.version, indicators=tuple(indicators))
 
 
-def load_spec(db: Session, q: Questionnaire) -> QuestionnaireSpec:
-    """The whole questionnaire as pure data (indicators with weights, items with weights)."""
-    return spec_of(load_tree(db, q))
+# Specs are immutable data read on every SAQ page, autosave and verdict: each process keeps the
+# recent ones. The key holds the questionnaire's version and last change (every change goes
+# through `Change`, which stamps `updated_at`, and is read from the database each time), so an
+# edit made by another process is seen at once; an edit of questionnaire rows flushed in this
+# process empties the cache as well (see `_forget_specs`).
+_specs: OrderedDict[tuple[Any, ...], QuestionnaireSpec] = OrderedDict()
+_specs_lock = threading.Lock()
+SPEC_CACHE_SIZE = 256
+
+
+def load_spec(db: Session, q: Questionnaire, category_code: str | None = None) -> QuestionnaireSpec:
+    """The whole questionnaire as pure data (indicators with weights, items with weights), or
+    only what applies to one category."""
+    if q.id is None or _unflushed_edits(db):  # never answer from the cache past them
+        spec = spec_of(load_tree(db, q))
+        return spec if category_code is None else spec.for_category(category_code)
+    key = (str(db.get_bind().engine.url), q.id, q.version, q.updated_at, category_code)
+    with _specs_lock:
+        found = _specs.get(key)
+        if found is not None:
+            _specs.move_to_end(key)
+            return found
+    spec = spec_of(load_tree(db, q))
+    if category_code is not None:
+        spec = spec.for_category(category_code)
+    with _specs_lock:
+        _specs[key] = spec
+        while len(_specs) > SPEC_CACHE_SIZE:
+            _specs.popitem(last=False)
+    return spec
+
+
+_QUESTIONNAIRE_ROWS = (Questionnaire, Indicator, ItemGroup, Item)
+
+
+def _unflushed_edits(session: Session) -> bool:
+    return any(
+        isinstance(o, _QUESTIONNAIRE_ROWS)
+        for objs in (session.new, session.dirty, session.deleted)
+        for o in objs
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_specs(session: Session, _context: Any) -> None:
+    if _unflushed_edits(session):  # still listed at this point: they have just been written
+        with _specs_lock:
+            _specs.clear()
 
 
 @dataclass(frozen=True)
@@ -258,13 +305,16 @@ class BodyQuestionnaire:
     spec: QuestionnaireSpec
 
 
-def questionnaire_for_body(db: Session, cycle: Cycle, body_id: int) -> BodyQuestionnaire | None:
-    """The questionnaire that applies to a body in a cycle, filtered to its category.
+def questionnaire_for_body(
+    db: Session, cycle: Cycle, body_id: int, *, category: CycleCategory | None = None
+) -> BodyQuestionnaire | None:
+    """The questionnaire that applies to a body in a cycle, filtered to its category (pass the
+    body's `category` when it is already known).
 
     None when the body is not a target or its category has no questionnaire yet. Item weights
     are integers (relative within their indicator), so sums are exact on every database.
     """
-    category = category_of_body(db, cycle, body_id)
+    category = category or category_of_body(db, cycle, body_id)
     if category is None or category.questionnaire_id is None:
         return None
     q = db.get(Questionnaire, category.questionnaire_id)
@@ -275,7 +325,7 @@ def questionnaire_for_body(db: Session, cycle: Cycle, body_id: int) -> BodyQuest
         category_code=category.code,
         category_name=category.name,
         questionnaire_id=q.id,
-        spec=load_spec(db, q).for_category(category.code),
+        spec=load_spec(db, q, category.code),
     )
 
 

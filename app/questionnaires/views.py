@@ -20,7 +20,7 @@ from app.questionnaires import editor, transfer
 from app.questionnaires import service as questionnaires
 from app.questionnaires.models import Questionnaire
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS, FILE_TYPES, KINDS
-from app.web.deps import get_db, org_actor
+from app.web.deps import get_db, org_actor, posted_form
 from app.web.templating import redirect, render
 
 router = APIRouter()
@@ -82,7 +82,7 @@ def questionnaires_create(
 
 
 @router.post("/siklus/{cycle_id}/kuesioner/impor", name="questionnaires.import_preview")
-async def questionnaires_import_preview(
+def questionnaires_import_preview(
     request: Request,
     cycle_id: int,
     file: UploadFile | None = None,
@@ -92,7 +92,7 @@ async def questionnaires_import_preview(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     cycle = get_cycle_for_staff(db, actor, cycle_id)
-    data = await file.read() if file is not None else b""
+    data = file.file.read() if file is not None else b""
     form = {"name": name or f"Kuesioner {cycle.name}", "replace_id": replace_id}
     try:
         preview = transfer.preview_import(
@@ -302,17 +302,18 @@ def _node_data(form: FormData) -> dict[str, str]:
 
 
 @router.post("/kuesioner/{questionnaire_id}/{slug}/simpan", name="questionnaires.node_save")
-async def questionnaires_node_save(
+def questionnaires_node_save(
     request: Request,
     questionnaire_id: int,
     slug: str,
     node_id: str = Form(""),
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    posted: FormData = Depends(posted_form),
 ) -> Response:
     q = questionnaires.get_questionnaire_for_actor(db, actor, questionnaire_id)
     kind = _kind(slug)
-    data = _node_data(await request.form())
+    data = _node_data(posted)
     nid = int(node_id) if node_id.isdigit() else None
     try:
         node = editor.save_node(

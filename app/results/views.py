@@ -298,7 +298,7 @@ def results_components(
 
 
 @router.post("/siklus/{cycle_id}/komponen", name="results.components_import")
-async def results_components_import(
+def results_components_import(
     request: Request,
     cycle_id: int,
     file: UploadFile | None = None,
@@ -306,7 +306,7 @@ async def results_components_import(
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     cycle = _staff_cycle(db, actor, cycle_id)
-    data = await file.read() if file is not None else b""
+    data = file.file.read() if file is not None else b""
     try:
         service.require_sekretariat_of(actor, cycle)
         table = read_table(

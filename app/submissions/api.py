@@ -46,14 +46,17 @@ class AnswerIn(BaseModel):
     version: int = Field(ge=0)
 
 
-def _answers(db: Session, ws: service.Workspace) -> list[AnswerOut]:
-    answers = service.answers_of(db, ws)
-    files = service.item_files(db, ws)
-    links = service.item_links(db, ws)
+def _answers(db: Session, ws: service.Workspace, only: int | None = None) -> list[AnswerOut]:
+    """Every answer of the workspace, or only the one of item `only` (read for that item)."""
+    answers = service.answers_of(db, ws, only)
+    files = service.item_files(db, ws, only)
+    links = service.item_links(db, ws, only)
     states = {s.item_id: s for s in service.item_states(ws, answers, files, links)}
     out = []
     for ind in ws.indicators:
         for it in ind.items:
+            if only is not None and it.id != only:
+                continue
             a: Answer | None = answers.get(it.id)
             s = states[it.id]
             out.append(
@@ -97,12 +100,13 @@ def workspace_member(
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
-) -> Actor:
-    """Admit only people who may fill part of the body's SAQ, before the body is validated."""
+) -> service.Workspace:
+    """Admit only people who may fill part of the body's SAQ, before the body is validated;
+    the handler works on the workspace loaded here."""
     ws = service.get_workspace(db, actor, cycle_id, body_id)
     if not ws.fillable:
         raise Forbidden("Anda tidak dapat mengisi SAQ badan publik ini.")
-    return actor
+    return ws
 
 
 @router.put(
@@ -115,10 +119,10 @@ def save_answer(
     body_id: int,
     item_id: int,
     payload: AnswerIn,
-    actor: Actor = Depends(workspace_member),
+    ws: service.Workspace = Depends(workspace_member),
+    actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
 ) -> AnswerOut | Response:
-    ws = service.get_workspace(db, actor, cycle_id, body_id)
     try:
         service.save_answer(
             db, actor, ws, item_id, value=payload.value, text=payload.text, version=payload.version
@@ -145,4 +149,4 @@ def save_answer(
             status_code=409,
             media_type="application/problem+json",
         )
-    return next(a for a in _answers(db, ws) if a.item_id == item_id)
+    return _answers(db, ws, only=item_id)[0]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
@@ -126,7 +126,7 @@ def get_workspace(db: Session, actor: Actor, cycle_id: int, body_id: int) -> Wor
     if not (is_manager or (is_member and cycle.status == CycleStatus.OPEN)):
         raise NotFound("SAQ tidak ditemukan.")
     category = category_of_body(db, cycle, body.id)
-    bq = questionnaire_for_body(db, cycle, body.id)
+    bq = questionnaire_for_body(db, cycle, body.id, category=category) if category else None
     if category is None or bq is None:
         raise NotFound(
             "Badan publik ini bukan sasaran siklus tersebut atau kuesionernya belum ada."
@@ -206,14 +206,14 @@ def _require_writable(
 # --- answers -------------------------------------------------------------------------------
 
 
-def answers_of(db: Session, ws: Workspace) -> dict[int, Answer]:
-    """Item id → the body's answer."""
+def answers_of(db: Session, ws: Workspace, item_id: int | None = None) -> dict[int, Answer]:
+    """Item id → the body's answer (of every item, or of `item_id` only)."""
     if ws.submission is None:
         return {}
-    return {
-        a.item_id: a
-        for a in db.scalars(select(Answer).where(Answer.submission_id == ws.submission.id))
-    }
+    q = select(Answer).where(Answer.submission_id == ws.submission.id)
+    if item_id is not None:
+        q = q.where(Answer.item_id == item_id)
+    return {a.item_id: a for a in db.scalars(q)}
 
 
 def user_name(db: Session, user_id: int | None) -> str:
@@ -328,28 +328,33 @@ def _answer_snapshot(a: Answer) -> dict[str, Any]:
 # --- evidence per item ---------------------------------------------------------------------
 
 
-def evidence_by_item(db: Session, cycle_id: int, body: Body) -> dict[int, list[EvidenceFile]]:
-    """Item id → the current files attached to a body's items in a cycle.
+def evidence_by_item(
+    db: Session, cycle_id: int, body: Body, item_id: int | None = None
+) -> dict[int, list[EvidenceFile]]:
+    """Item id → the current files attached to a body's items in a cycle (or to one item).
 
     Files uploaded by the body's PPID pelaksana units (stored as the unit's evidence) count
     for the body's items too. Verification reads evidence through this function.
     """
-    body_ids = [body.id, *(u.id for u in units_of(db, body))]
-    out: dict[int, list[EvidenceFile]] = {}
-    for ef in db.scalars(
+    units = select(Body.id).where(Body.parent_id == body.id)
+    q = (
         select(EvidenceFile)
         .where(
-            EvidenceFile.body_id.in_(body_ids),
+            or_(EvidenceFile.body_id == body.id, EvidenceFile.body_id.in_(units)),
             EvidenceFile.cycle_id == cycle_id,
-            EvidenceFile.item_id.is_not(None),
+            EvidenceFile.item_id.is_not(None)
+            if item_id is None
+            else EvidenceFile.item_id == item_id,
             EvidenceFile.superseded_by_id.is_(None),
         )
         .order_by(EvidenceFile.id)
-    ):
+    )
+    out: dict[int, list[EvidenceFile]] = {}
+    for ef in db.scalars(q):
         assert ef.item_id is not None
         out.setdefault(ef.item_id, []).append(ef)
-    for item_id, ef, _ in linked_unit_files(db, cycle_id, body.id):
-        out.setdefault(item_id, []).append(ef)
+    for linked_item, ef, _ in linked_unit_files(db, cycle_id, body.id, item_id):
+        out.setdefault(linked_item, []).append(ef)
     return out
 
 
@@ -363,33 +368,41 @@ def linked_uses(db: Session, evidence_file_id: int) -> list[LinkedEvidence]:
 
 
 def linked_unit_files(
-    db: Session, cycle_id: int, body_id: int
+    db: Session, cycle_id: int, body_id: int, item_id: int | None = None
 ) -> list[tuple[int, EvidenceFile, str]]:
     """(item id, file, unit name) for unit evidence from an internal monev linked to the SAQ."""
     unit = aliased(Body)
-    rows = db.execute(
+    q = (
         select(LinkedEvidence.item_id, EvidenceFile, unit.name)
         .join(EvidenceFile, EvidenceFile.id == LinkedEvidence.evidence_file_id)
         .join(unit, unit.id == LinkedEvidence.source_unit_body_id)
         .where(LinkedEvidence.cycle_id == cycle_id, LinkedEvidence.body_id == body_id)
         .order_by(LinkedEvidence.id)
     )
+    if item_id is not None:
+        q = q.where(LinkedEvidence.item_id == item_id)
+    rows = db.execute(q)
     return [(item_id, ef, name) for item_id, ef, name in rows]
 
 
-def item_files(db: Session, ws: Workspace) -> dict[int, list[EvidenceFile]]:
+def item_files(
+    db: Session, ws: Workspace, item_id: int | None = None
+) -> dict[int, list[EvidenceFile]]:
     """Item id → the current files attached to it for this cycle."""
-    return evidence_by_item(db, ws.cycle.id, ws.body)
+    return evidence_by_item(db, ws.cycle.id, ws.body, item_id)
 
 
-def item_links(db: Session, ws: Workspace) -> dict[int, list[AnswerLink]]:
-    """Item id → the links given for it."""
+def item_links(
+    db: Session, ws: Workspace, item_id: int | None = None
+) -> dict[int, list[AnswerLink]]:
+    """Item id → the links given for it (for every item, or for `item_id` only)."""
+    q = select(AnswerLink).where(
+        AnswerLink.cycle_id == ws.cycle.id, AnswerLink.body_id == ws.body.id
+    )
+    if item_id is not None:
+        q = q.where(AnswerLink.item_id == item_id)
     out: dict[int, list[AnswerLink]] = {}
-    for link in db.scalars(
-        select(AnswerLink)
-        .where(AnswerLink.cycle_id == ws.cycle.id, AnswerLink.body_id == ws.body.id)
-        .order_by(AnswerLink.id)
-    ):
+    for link in db.scalars(q.order_by(AnswerLink.id)):
         out.setdefault(link.item_id, []).append(link)
     return out
 

@@ -86,11 +86,16 @@ def stage_problem(db: Session, ws: service.Workspace) -> str:
     return ""
 
 
-def _item_views(db: Session, ws: service.Workspace, writable: bool) -> list[ItemView]:
+def _item_views(
+    db: Session,
+    ws: service.Workspace,
+    writable: bool,
+    checks: dict[str, LinkCheck] | None = None,
+) -> list[ItemView]:
     answers = service.answers_of(db, ws)
     files = service.item_files(db, ws)
     links = service.item_links(db, ws)
-    checks = service.link_checks(db, ws)
+    checks = service.link_checks(db, ws) if checks is None else checks
     states = {s.item_id: s for s in service.item_states(ws, answers, files, links)}
     advice = improvement.last_year_advice(db, ws.cycle, ws.body.id)
     return [
@@ -125,7 +130,8 @@ def _assignee_labels(db: Session, ws: service.Workspace) -> dict[int, str]:
 def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]:
     problem = stage_problem(db, ws)
     writable = ws.is_draft and not problem
-    views = _item_views(db, ws, writable)
+    checks = service.link_checks(db, ws)  # problems first, then by address
+    views = _item_views(db, ws, writable, checks)
     per, overall = rules.progress_by_indicator(
         [i.id for i in ws.indicators], [v.state for v in views]
     )
@@ -144,9 +150,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
         "assignees": _assignee_labels(db, ws),
         "units": units,
         "operators": users,
-        "broken": evidence.latest_link_checks(
-            db, ws.body, cycle_id=ws.cycle.id, only_problems=True
-        ),
+        "broken": [c for c in checks.values() if c.status != evidence_rules.OK],
         "messages": list_notifications(db, actor, per_page=5).items
         if actor.acts_for_body(ws.body.id) or ws.unit_ids
         else [],

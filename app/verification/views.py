@@ -27,15 +27,10 @@ from app.submissions.models import Submission
 from app.submissions.service import linked_unit_files, linked_uses
 from app.verification import appeals, clarifications, exports, minutes, service
 from app.verification.models import AssignmentStatus
-from app.web.deps import get_db, org_actor
+from app.web.deps import form_fields, get_db, org_actor
 from app.web.templating import redirect, render, render_form_error
 
 router = APIRouter()
-
-
-async def _fields(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
 def _int(value: str | None) -> int:
@@ -137,16 +132,16 @@ def sheet_page(
 
 
 @router.post("/verifikasi/{cycle_id}/badan/{body_id}/butir/{item_id}", name="verification.verdict")
-async def verdict_save(
+def verdict_save(
     request: Request,
     cycle_id: int,
     body_id: int,
     item_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
-    data = await _fields(request)
     error: DomainError | None = None
     try:
         service.give_verdict(
@@ -179,15 +174,15 @@ async def verdict_save(
 @router.post(
     "/verifikasi/{cycle_id}/badan/{body_id}/klarifikasi", name="verification.clarification_ask"
 )
-async def clarification_ask(
+def clarification_ask(
     request: Request,
     cycle_id: int,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
-    data = await _fields(request)
     try:
         clarifications.ask_clarification(
             db,
@@ -266,15 +261,15 @@ def submit(
 
 
 @router.post("/verifikasi/{cycle_id}/badan/{body_id}/reviu", name="verification.review")
-async def review(
+def review(
     request: Request,
     cycle_id: int,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
-    data = await _fields(request)
     try:
         service.review_verification(
             db,
@@ -430,14 +425,14 @@ def dashboard(
 
 
 @router.post("/siklus/{cycle_id}/verifikasi/pengaturan", name="verification.settings")
-async def settings_save(
+def settings_save(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = _overseer_cycle(db, actor, cycle_id)
-    data = await _fields(request)
     service.set_requires_review(db, actor, cycle, bool(data.get("requires_review")))
     return redirect(f"/siklus/{cycle.id}/verifikasi", "Pengaturan reviu disimpan.")
 
@@ -486,15 +481,15 @@ def assignments_page(
 
 
 @router.post("/siklus/{cycle_id}/verifikasi/penugasan", name="verification.assign")
-async def assign(
+def assign(
     request: Request,
     cycle_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     cycle = _overseer_cycle(db, actor, cycle_id)
     require_manager(actor, cycle)
-    data = await _fields(request)
     try:
         if data.get("action") == "remove":
             service.unassign(db, actor, cycle, _int(data.get("body_id")))
@@ -577,14 +572,14 @@ def appeal_page(
 
 
 @router.post("/sanggah/{appeal_id}/putusan", name="verification.appeal_decide")
-async def appeal_decide(
+def appeal_decide(
     request: Request,
     appeal_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     appeal, cycle = appeals.get_appeal(db, actor, appeal_id)
-    data = await _fields(request)
     try:
         appeals.decide_appeal(
             db,
@@ -603,14 +598,14 @@ async def appeal_decide(
 
 
 @router.post("/sanggah/{appeal_id}/penugasan", name="verification.appeal_assign")
-async def appeal_assign(
+def appeal_assign(
     request: Request,
     appeal_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     appeal, cycle = appeals.get_appeal(db, actor, appeal_id)
-    data = await _fields(request)
     try:
         appeals.assign_decider(db, actor, appeal, cycle, _int(data.get("decider_id")))
     except RECOVERABLE as exc:
@@ -672,14 +667,14 @@ def _clar_ctx(db: Session, cycle: Cycle, mine: list[int]) -> dict[str, Any]:
 
 
 @router.post("/klarifikasi/{clarification_id}", name="verification.clarification_answer")
-async def clarification_answer(
+def clarification_answer(
     request: Request,
     clarification_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     c = clarifications.get_clarification_for_body(db, actor, clarification_id)
-    data = await _fields(request)
     try:
         clarifications.answer_clarification(db, actor, c, response=data.get("response", ""))
     except RECOVERABLE as exc:
@@ -751,15 +746,15 @@ def body_result(
 @router.post(
     "/siklus/{cycle_id}/hasil-verifikasi/{body_id}/sanggah", name="verification.appeal_file"
 )
-async def appeal_file(
+def appeal_file(
     request: Request,
     cycle_id: int,
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
+    data: dict[str, str] = Depends(form_fields),
 ) -> Response:
     ctx = _result_ctx(db, actor, cycle_id, body_id)
-    data = await _fields(request)
     try:
         appeal = appeals.file_appeal(
             db,

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from app.accounts import service as accounts
 from app.accounts.rules import Actor
+from app.config import get_settings
 from app.db import get_db as _plain_get_db
 from app.db import open_session
 from app.errors import Forbidden, NotAuthenticated
@@ -21,19 +27,52 @@ CSRF_COOKIE = "monev_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request (state-changing requests take SQLite's write lock up front)."""
-    db = open_session(write=request.method not in SAFE_METHODS)
-    db.info["defer_after_commit"] = True
-    try:
-        yield db
-        db.commit()
-        run_deferred(db)
-    except BaseException:
-        db.rollback()
-        raise
-    finally:
-        db.close()
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def request_slots() -> int:
+    """How many requests of this process may hold a database session at once."""
+    s = get_settings()
+    return s.database_request_slots or max(1, s.database_pool_size + s.database_max_overflow - 5)
+
+
+def _slot() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    sem = _slots.get(loop)
+    if sem is None:
+        sem = _slots[loop] = asyncio.Semaphore(request_slots())
+    return sem
+
+
+def _finish(db: Session) -> None:
+    db.commit()
+    run_deferred(db)
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request (state-changing requests take SQLite's write lock up front).
+
+    A request first waits for one of the process's slots, in the event loop: without them a
+    burst of requests would each take a connection in the auth step and then wait for a worker
+    thread, while the threads waited for connections (a deadlock broken only by the pool's
+    30 s timeout). With fewer slots than connections and threads, a request that holds a
+    session always gets both.
+    """
+    async with _slot():
+        db = await run_in_threadpool(open_session, write=request.method not in SAFE_METHODS)
+        db.info["defer_after_commit"] = True
+        try:
+            yield db
+            await run_in_threadpool(_finish, db)
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # a client gone away still rolls back
+                await run_in_threadpool(db.rollback)
+            raise
+        finally:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(db.close)
 
 
 _ = _plain_get_db  # scripts and jobs use the plain one
@@ -131,3 +170,16 @@ def role_actor(*roles: str) -> Callable[[Actor], Actor]:
         return actor
 
     return dep
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The posted form's text fields, read in the event loop, for handlers whose fields are
+    named at run time (a rating per criterion, a verdict per item): the handler itself stays a
+    plain function, run in a worker thread, so its database calls never block the event loop."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def posted_form(request: Request) -> FormData:
+    """The whole posted form (lists, files), read in the event loop (see `form_fields`)."""
+    return await request.form()

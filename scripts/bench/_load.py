@@ -145,7 +145,7 @@ def seed(args: argparse.Namespace) -> Plan:
     with SessionLocal.begin() as db:
         org = db.scalars(select(Organisation).where(Organisation.slug == "ki-jatim")).one()
         cycle = db.scalars(
-            select(Cycle).where(Cycle.organisation_id == org.id, Cycle.status == "open")
+            select(Cycle).where(Cycle.organisation_id == org.id, Cycle.year == 2025)
         ).one()
         sa = system_actor(org.id)
         cat = next(c for c in categories.categories_of(db, cycle) if c.code == "pemkab_pemkot")

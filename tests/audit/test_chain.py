@@ -1,11 +1,11 @@
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.audit.rules import GENESIS
-from app.audit.service import record, timeline, verify_chain
+from app.audit.service import record, seal, timeline, verify_chain
 from tests.factories import Factory
 
 
@@ -35,6 +35,8 @@ def test_records_chain_to_each_other_and_verify(db: Session) -> None:
         before={"score": "94.74"},
         after={"score": "98.31"},
     )
+    assert a.hash is None  # chained when the transaction commits or reads the trail
+    seal(db)
     assert b.prev_hash == a.hash
     report = verify_chain(db)
     assert report.ok and report.checked >= 2
@@ -47,6 +49,7 @@ def test_the_first_record_starts_from_genesis(db: Session) -> None:
         first = record(
             db, actor_user_id=None, organisation_id=None, action="a", object_type="x", object_id=1
         )
+        seal(db)
     assert first.prev_hash == GENESIS
 
 
@@ -70,6 +73,7 @@ def test_verification_finds_the_first_rewritten_record(db: Session, factory: Fac
         object_id=2,
         after={"score": "93.00"},
     )
+    seal(db)
     bypass_guard(db)
     db.execute(
         update(AuditEvent)
@@ -90,6 +94,7 @@ def test_verification_finds_a_deleted_record(db: Session) -> None:
     last = record(
         db, actor_user_id=None, organisation_id=None, action="c", object_type="x", object_id=3
     )
+    seal(db)
     bypass_guard(db)
     db.execute(text("DELETE FROM audit_events WHERE id = :i"), {"i": mid.id})
     db.expire_all()
@@ -104,8 +109,42 @@ def test_postgresql_refuses_to_rewrite_the_audit_trail(db: Session, statement: s
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("the append-only trigger exists on PostgreSQL")
     record(db, actor_user_id=None, organisation_id=None, action="a", object_type="x", object_id=9)
-    db.flush()
+    seal(db)
     nested = db.begin_nested()
     with pytest.raises(DBAPIError, match="append-only"):
         db.execute(text(statement))
     nested.rollback()
+
+
+def _note(db: Session, action: str) -> None:
+    record(
+        db, actor_user_id=None, organisation_id=None, action=action, object_type="y", object_id=1
+    )
+
+
+def test_reading_the_trail_in_the_same_transaction_sees_its_records_chained(db: Session) -> None:
+    _note(db, "y.one")
+    _note(db, "y.two")
+    events = timeline(db, "y", 1)  # a read of the trail chains what is waiting first
+    assert [e.action for e in events] == ["y.one", "y.two"]
+    assert events[1].prev_hash == events[0].hash and events[0].id < events[1].id
+    assert verify_chain(db).ok
+
+
+def test_records_inside_a_rolled_back_savepoint_are_forgotten(db: Session) -> None:
+    _note(db, "y.kept")
+    nested = db.begin_nested()
+    _note(db, "y.undone")
+    nested.rollback()
+    with db.begin_nested():
+        _note(db, "y.released")
+    assert [e.action for e in timeline(db, "y", 1)] == ["y.kept", "y.released"]
+
+
+def test_a_commit_chains_and_stores_the_records(db: Session) -> None:
+    nested = db.begin_nested()
+    _note(db, "y.committed")
+    db.commit()  # the app's commit: in tests a savepoint release inside the test's transaction
+    assert nested.is_active is False
+    stored = db.scalars(select(AuditEvent).where(AuditEvent.action == "y.committed")).one()
+    assert stored.hash and verify_chain(db).ok

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import Role
 from app.audit import rules, service
-from app.audit.service import record
+from app.audit.service import record, seal
 from tests.factories import Factory, login
 
 # --- rules --------------------------------------------------------------------------------
@@ -98,6 +98,7 @@ def _events(db: Session, org_id: int, other_org_id: int, user_id: int) -> None:
         object_id=7,
         after={"name": "Rahasia komisi lain"},
     )
+    seal(db)
 
 
 def test_the_trail_is_the_commissions_own_newest_first_and_filterable(

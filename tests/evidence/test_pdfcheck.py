@@ -12,6 +12,7 @@ from PIL import Image
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from app.evidence import _pdfprobe
 from app.evidence.pdfcheck import MESSAGES, check_pdf
 from tests.evidence import pdfs
 
@@ -207,53 +208,96 @@ def test_the_structure_walk_finds_actions_in_nested_arrays() -> None:
     assert _active(ArrayObject([plain])) == ""
 
 
-def _fake_probe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str) -> None:
-    from app.evidence import pdfcheck
-
-    script = tmp_path / "probe.py"
-    script.write_text(code)
-    monkeypatch.setattr(pdfcheck, "PROBE", script)
-
-
 def test_a_child_killed_by_its_cpu_limit_means_too_heavy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake_probe(
-        tmp_path,
-        monkeypatch,
-        "import resource, sys\n"
-        "s = int(sys.argv[2])\n"
-        "resource.setrlimit(resource.RLIMIT_CPU, (s, s + 1))\n"
-        "while True:\n    pass\n",
-    )
-    assert check_pdf(_file(tmp_path, pdfs.pdf()), seconds=1).problem == "too_heavy"
+    def spin(path: str, text_chars: int) -> dict[str, object]:
+        while True:
+            pass
+
+    monkeypatch.setattr(_pdfprobe, "judge", spin)  # the fork below runs it in a child
+    assert _pdfprobe.forked(str(_file(tmp_path, pdfs.pdf())), 1, 512, 0) == _pdfprobe.TOO_HEAVY
+
+
+def test_a_child_that_dies_without_a_word_means_too_heavy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pdfprobe, "judge", lambda path, text_chars: os._exit(0))
+    assert _pdfprobe.forked(str(_file(tmp_path, pdfs.pdf())), 1, 512, 0) == _pdfprobe.TOO_HEAVY
+
+
+def test_a_child_answer_that_is_not_a_verdict_means_corrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pdfprobe, "judge", lambda path, text_chars: ["ok"])
+    verdict = _pdfprobe.forked(str(_file(tmp_path, pdfs.pdf())), 1, 512, 0)
+    assert verdict == {"ok": False, "problem": "corrupt"}
 
 
 @pytest.mark.parametrize(
-    ("output", "problem"),
+    ("answer", "problem"),
     [
-        ("", "too_heavy"),
-        ("not json", "too_heavy"),
-        ('{"ok": false, "problem": "something new"}', "corrupt"),
-        ('{"ok": false, "problem": "encrypted"}', "encrypted"),
+        ({"ok": False, "problem": "something new"}, "corrupt"),
+        ({"ok": False, "problem": "encrypted"}, "encrypted"),
+        ({"ok": "yes"}, "corrupt"),
     ],
 )
 def test_what_the_child_says_is_trusted_only_as_far_as_it_is_known(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, problem: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: dict[str, object], problem: str
 ) -> None:
-    _fake_probe(tmp_path, monkeypatch, f"import sys\nsys.stdout.write({output!r})\n")
+    from app.evidence import pdfcheck
+
+    monkeypatch.setattr(pdfcheck, "_probe", lambda *args: answer)
     assert check_pdf(_file(tmp_path, pdfs.pdf())).problem == problem
 
 
-def test_a_child_that_never_answers_is_stopped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import subprocess
-
+def test_the_server_is_reused_and_replaced_when_it_is_gone(tmp_path: Path) -> None:
     from app.evidence import pdfcheck
 
-    def hang(*args: object, **kwargs: object) -> None:
-        raise subprocess.TimeoutExpired(cmd="probe", timeout=1)
+    path = _file(tmp_path, pdfs.pdf())
+    assert check_pdf(path).ok
+    server = pdfcheck._idle[-1]
+    assert check_pdf(path).ok and pdfcheck._idle[-1] is server  # no new interpreter per file
+    server.proc.kill()
+    server.proc.wait()
+    assert check_pdf(path).ok  # a dead server is replaced, the upload never notices
+    assert pdfcheck._idle[-1] is not server
 
-    monkeypatch.setattr(pdfcheck.subprocess, "run", hang)
+
+def test_a_server_that_never_answers_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.evidence import pdfcheck
+
+    script = tmp_path / "probe.py"
+    script.write_text("import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n")
+    monkeypatch.setattr(pdfcheck, "PROBE", script)
+    monkeypatch.setattr(pdfcheck, "_idle", [])
+    monkeypatch.setattr(pdfcheck, "_answer_within", lambda seconds: 0.5)
     assert check_pdf(_file(tmp_path, pdfs.pdf())).problem == "too_heavy"
+    assert pdfcheck._idle == []  # the stalled server was ended, not kept
+
+
+def test_the_server_answers_each_request_line_with_a_verdict_line(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    good, bad = _file(tmp_path, pdfs.pdf()), tmp_path / "rusak.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really")
+    requests = [
+        {"path": str(good), "seconds": 5, "memory_mb": 512},
+        {"path": str(bad), "seconds": 5, "memory_mb": 512},
+        {"path": str(good), "seconds": 5, "memory_mb": 512, "text": 100},
+        {"nonsense": True},
+    ]
+    out = subprocess.run(
+        [sys.executable, "-I", str(Path(_pdfprobe.__file__)), "--serve"],
+        input="".join(json.dumps(r) + "\n" for r in requests).encode(),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    answers = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [a["ok"] for a in answers] == [True, False, True, False]
+    assert answers[1]["problem"] == "corrupt" and "text" in answers[2]

@@ -359,3 +359,53 @@ def test_a_frozen_questionnaire_is_not_deleted(factory: Factory, db: Session) ->
     _org, cycle, actor = setup(factory, is_open=True)
     with pytest.raises(InvalidTransition):
         questionnaires.delete_questionnaire(db, actor, only_questionnaire(db, cycle))
+
+
+def _imported(factory: Factory, db: Session) -> Questionnaire:
+    org = factory.commission()
+    cycle = factory.cycle(org, ready=False)
+    categories.add_catalogue_categories(db, system_actor(org.id), cycle)
+    actor = factory.actor(factory.user(org, Role.SEKRETARIAT), org)
+    preview = transfer.preview_import(db, actor, cycle, "kuesioner.csv", CSV)
+    assert preview.batch_id
+    return transfer.apply_import(db, actor, cycle, preview.batch_id, name="Kuesioner 2025")
+
+
+def test_a_spec_is_read_once_and_forgotten_when_the_questionnaire_changes(
+    factory: Factory, db: Session
+) -> None:
+    q = _imported(factory, db)
+    db.flush()
+    first = questionnaires.load_spec(db, q)
+    assert questionnaires.load_spec(db, q) is first  # from this process's cache
+    item = db.get(Item, first.indicators[0].items[0].id)
+    assert item is not None
+    item.text = "Apakah daftar informasi publik diperbarui setiap bulan?"
+    # Not flushed yet: the spec is read from the rows (autoflush), never from the cache.
+    changed = questionnaires.load_spec(db, q)
+    assert changed.indicators[0].items[0].text == item.text
+    again = questionnaires.load_spec(db, q)
+    assert again == changed and questionnaires.load_spec(db, q) is again  # cached once flushed
+
+
+def test_a_change_stamped_by_another_process_is_seen_at_once(factory: Factory, db: Session) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    q = _imported(factory, db)
+    db.flush()
+    first = questionnaires.load_spec(db, q)
+    # Another process renames an item and stamps the questionnaire (as `Change` does); this
+    # process's flush listener never sees it, the key does.
+    first_item = first.indicators[0].items[0].id
+    db.execute(update(Item).where(Item.id == first_item).values(text="Diubah di proses lain"))
+    db.execute(
+        update(Questionnaire)
+        .where(Questionnaire.id == q.id)
+        .values(updated_at=q.updated_at + timedelta(seconds=1))
+    )
+    db.expire_all()
+    q2 = db.get(Questionnaire, q.id)
+    assert q2 is not None
+    assert questionnaires.load_spec(db, q2).indicators[0].items[0].text == "Diubah di proses lain"
