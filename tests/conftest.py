@@ -23,10 +23,10 @@ os.environ.update(
 )
 
 import pytest  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 from sqlalchemy import Connection, Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 

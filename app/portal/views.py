@@ -20,6 +20,7 @@ from app.cycles.models import Cycle
 from app.db import utcnow
 from app.errors import NotFound
 from app.orgs.models import Organisation, OrganisationKind
+from app.portal.cache import public_page
 from app.portal.charts import bar_chart, line_chart
 from app.results import history as hist
 from app.results import service
@@ -166,7 +167,7 @@ def cycle_context(
 
 @router.get("/hasil", name="portal.index")
 def portal_index(request: Request, db: Session = Depends(get_db, scope="function")) -> Response:
-    return render(request, "portal/index.html", {"cycles": public_cycles(db)})
+    return public_page(request, db, "portal/index.html", lambda: {"cycles": public_cycles(db)})
 
 
 @router.get("/hasil/{cycle_id}", name="portal.cycle")
@@ -178,9 +179,11 @@ def portal_cycle(
     versi: int | None = None,
     db: Session = Depends(get_db, scope="function"),
 ) -> Response:
-    cycle, decree, current = _public(db, cycle_id, versi)
-    ctx = cycle_context(db, cycle, decree, current, q=q, kategori=kategori)
-    return render(request, "portal/cycle.html", ctx)
+    def build() -> dict[str, Any]:
+        cycle, decree, current = _public(db, cycle_id, versi)
+        return cycle_context(db, cycle, decree, current, q=q, kategori=kategori)
+
+    return public_page(request, db, "portal/cycle.html", build)
 
 
 def _mean(values: list[Any]) -> Decimal:

@@ -196,3 +196,65 @@ def test_the_cycle_page_lists_the_most_improved_body_of_a_category(
     db.commit()
     page = client.get(f"/hasil/{cycle.id}")
     assert "Peningkatan nilai terbesar di kategorinya" in page.text and "+30,00" in page.text
+
+
+def test_a_public_page_is_rendered_once_per_publication_state(
+    client: TestClient, factory: Factory, db: Session
+) -> None:
+    from sqlalchemy import event
+
+    from app.portal import cache
+
+    cache.clear()
+    _org, cycle, _ids, _tied = _published(factory, db)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    bind = db.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        first = client.get(f"/hasil/{cycle.id}")
+        built = len(statements)
+        statements.clear()
+        again = client.get(f"/hasil/{cycle.id}")
+        served = len(statements)
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert first.text == again.text and "86,67" in again.text
+    assert served < built and served <= 3  # the publication stamp, not the page's queries
+
+
+def test_each_visitor_gets_their_own_csrf_token_escaped(
+    client: TestClient, factory: Factory, db: Session
+) -> None:
+    from fastapi.testclient import TestClient as Client
+
+    from app.portal import cache
+
+    cache.clear()
+    _org, cycle, _ids, _tied = _published(factory, db)
+    mine = client.get(f"/hasil/{cycle.id}")
+    token = client.cookies.get("monev_csrf")
+    assert token and f'"X-CSRF-Token": "{token}"' in mine.text
+    other = Client(client.app, follow_redirects=False, cookies={"monev_csrf": "x<b>y"})
+    page = other.get(f"/hasil/{cycle.id}")
+    assert token not in page.text and "x<b>y" not in page.text
+    assert "x&lt;b&gt;y" in page.text  # a cookie's value is escaped like any template value
+
+
+def test_an_amended_decree_shows_at_once(client: TestClient, factory: Factory, db: Session) -> None:
+    from app.portal import cache
+
+    cache.clear()
+    org, cycle, _ids, _tied = _published(factory, db)
+    assert "SK/1" in client.get(f"/hasil/{cycle.id}").text
+    kom = factory.actor(factory.user(org, Role.KOMISIONER), org)
+    rs = service.compute_and_store(db, system_actor(org.id), cycle)
+    d = service.draft_decree(db, system_actor(org.id), cycle, rs, reason="Salah ketik nilai")
+    service.approve_decree(db, kom, cycle, d, sk_number="SK/2", sk_date="2025-12-05")
+    service.publish_decree(db, kom, cycle, d)
+    db.commit()
+    page = client.get(f"/hasil/{cycle.id}").text
+    assert "SK/2" in page
