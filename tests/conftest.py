@@ -84,7 +84,8 @@ def connection(engine: Engine) -> Iterator[Connection]:
     try:
         yield conn
     finally:
-        SessionLocal.configure(bind=engine, join_transaction_mode="conservative_savepoint")
+        SessionLocal.configure(bind=engine)
+        SessionLocal.kw.pop("join_transaction_mode", None)  # back to the default
         if outer.is_active:
             outer.rollback()
         conn.close()

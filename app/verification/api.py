@@ -12,6 +12,7 @@ from app.accounts.rules import Actor
 from app.cycles.models import Cycle
 from app.verification import service
 from app.verification.exports import credit
+from app.verification.models import Assignment
 from app.verification.service import Sheet
 from app.web.deps import get_db, org_actor
 
@@ -85,11 +86,10 @@ def assigned_verifier(
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
-) -> tuple[Actor, Cycle]:
+) -> tuple[Actor, Cycle, Assignment]:
     """Authorise a verdict write before its body is read: the body's own verifier only."""
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
-    service.get_assignment_for_verifier(db, actor, cycle, body_id)
-    return actor, cycle
+    return actor, cycle, service.get_assignment_for_verifier(db, actor, cycle, body_id)
 
 
 @router.get("/cycles/{cycle_id}/verification/bodies/{body_id}", response_model=SheetOut)
@@ -112,10 +112,10 @@ def write_verdict(
     body_id: int,
     item_id: int,
     payload: VerdictIn,
-    who: tuple[Actor, Cycle] = Depends(assigned_verifier),
+    who: tuple[Actor, Cycle, Assignment] = Depends(assigned_verifier),
     db: Session = Depends(get_db, scope="function"),
 ) -> SheetOut:
-    actor, cycle = who
+    actor, cycle, assignment = who
     service.give_verdict(
         db,
         actor,
@@ -125,5 +125,6 @@ def write_verdict(
         verdict=payload.verdict,
         note=payload.note,
         verified_option=payload.verified_option,
+        assignment=assignment,
     )
     return _out(service.load_sheet(db, cycle, body_id))

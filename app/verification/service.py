@@ -23,8 +23,8 @@ from app.audit.service import record
 from app.bodies.models import Body
 from app.conflicts.service import conflicted_body_ids, has_conflict
 from app.cycles.access import actor_id, can_manage, get_cycle_for_staff, require_manager
-from app.cycles.models import Cycle, CycleCategory, CycleTarget
-from app.cycles.schedule import get_stage, require_stage_open
+from app.cycles.models import Cycle, CycleCategory, CycleStage, CycleTarget
+from app.cycles.schedule import require_stage_open
 from app.db import utcnow
 from app.errors import (
     Conflict,
@@ -86,7 +86,14 @@ def require_any_stage_open(
     now: datetime | None = None,
 ) -> None:
     """Pass when one of the stages the cycle has is open; else the first stage's refusal."""
-    present = [c for c in codes if get_stage(db, cycle, c) is not None] or [codes[0]]
+    known = set(
+        db.scalars(
+            select(CycleStage.code).where(
+                CycleStage.cycle_id == cycle.id, CycleStage.code.in_(codes)
+            )
+        )
+    )
+    present = [c for c in codes if c in known] or [codes[0]]
     first: DomainError | None = None
     for code in present:
         try:
@@ -737,9 +744,12 @@ def give_verdict(
     note: str = "",
     verified_option: str | None = None,
     now: datetime | None = None,
+    assignment: Assignment | None = None,
 ) -> VerdictRecord:
-    """The assigned verifier accepts, rejects (with a note) or adjusts (with a note) an item."""
-    assignment = get_assignment_for_verifier(db, actor, cycle, body_id)
+    """The assigned verifier accepts, rejects (with a note) or adjusts (with a note) an item
+    (`assignment`: the actor's own, when the caller has just checked it)."""
+    if assignment is None or assignment.verifier_id != actor.user_id:
+        assignment = get_assignment_for_verifier(db, actor, cycle, body_id)
     require_any_stage_open(db, cycle, VERIFY_STAGES, now=now)
     if assignment.is_locked:
         raise Conflict(

@@ -14,6 +14,7 @@ import inspect
 
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import Connection
 
 from app.config import get_settings
 from app.web import deps
@@ -53,7 +54,7 @@ def test_the_slots_leave_connections_for_uploads_and_jobs(
 
 
 def test_requests_beyond_the_slots_wait_in_the_event_loop(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, connection: Connection
 ) -> None:
     """With one slot, sessions are handed out one at a time, in order, and all are served."""
     monkeypatch.setattr(get_settings(), "database_request_slots", 1)
