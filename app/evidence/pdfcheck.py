@@ -100,9 +100,12 @@ class _Server:
                 pipe.close()
 
 
+# At most MAX_SERVERS per app process (each ~20 MB, and ~120 ms of CPU to start): a probe takes
+# a few milliseconds, so an upload waits for a free server rather than starting another.
+MAX_SERVERS = 3
 _idle: list[_Server] = []
 _idle_lock = threading.Lock()
-KEEP_IDLE = 4  # servers kept per app process (each ~20 MB); more start while uploads overlap
+_servers = threading.BoundedSemaphore(MAX_SERVERS)
 
 
 def _answer_within(seconds: int) -> float:
@@ -112,21 +115,32 @@ def _answer_within(seconds: int) -> float:
 
 
 def _take() -> _Server:
-    with _idle_lock:
-        while _idle:
-            server = _idle.pop()
-            if server.proc.poll() is None:
-                return server
-            server.close()
-    return _Server()
+    """A server of this process, once one is free (release it with `_give_back` or `_drop`)."""
+    _servers.acquire()
+    try:
+        with _idle_lock:
+            while _idle:
+                server = _idle.pop()
+                if server.proc.poll() is None:
+                    return server
+                server.close()
+        return _Server()
+    except BaseException:
+        _servers.release()
+        raise
 
 
 def _give_back(server: _Server) -> None:
     with _idle_lock:
-        if len(_idle) < KEEP_IDLE:
-            _idle.append(server)
-            return
-    server.close()
+        _idle.append(server)
+    _servers.release()
+
+
+def _drop(server: _Server) -> None:
+    try:
+        server.close()
+    finally:
+        _servers.release()
 
 
 @atexit.register
@@ -149,7 +163,7 @@ def _probe(path: Path, seconds: int, memory_mb: int, text_chars: int = 0) -> dic
         if answer is not None:
             _give_back(server)
             return answer
-        server.close()
+        _drop(server)
         if time.monotonic() - started >= timeout:
             break  # it stalled on this file
     return {"ok": False, "problem": "too_heavy"}

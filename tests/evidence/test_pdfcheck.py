@@ -301,3 +301,25 @@ def test_the_server_answers_each_request_line_with_a_verdict_line(tmp_path: Path
     answers = [json.loads(line) for line in out.stdout.splitlines()]
     assert [a["ok"] for a in answers] == [True, False, True, False]
     assert answers[1]["problem"] == "corrupt" and "text" in answers[2]
+
+
+def test_overlapping_uploads_share_a_few_servers(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.evidence import pdfcheck
+
+    path = _file(tmp_path, pdfs.pdf())
+    started: list[int] = []
+    real = pdfcheck._Server.__init__
+
+    def counting(self: pdfcheck._Server) -> None:
+        real(self)
+        started.append(self.proc.pid)
+
+    pdfcheck._close_all()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pdfcheck._Server, "__init__", counting)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            verdicts = list(pool.map(lambda _: check_pdf(path), range(16)))
+    assert all(v.ok for v in verdicts)
+    assert 1 <= len(started) <= pdfcheck.MAX_SERVERS  # waited for a free one, never a 4th
