@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2 as httpx  # noqa: E402
 
-from scripts.bench._load import free_port, p95, stop, wait_for  # noqa: E402
+from scripts.bench._load import free_port, open_windows, p95, stop, wait_for  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUCKET = "bukti-bench"
@@ -183,6 +183,8 @@ def publish(db: object, cycle_id: int, komisioner: object) -> None:
     cycle = db.get(Cycle, cycle_id)
     assert cycle is not None
     sa = system_actor(cycle.organisation_id)
+    # The decree is approved in the plenary window and published in the publication window.
+    open_windows(db, cycle.id, (results.PLENARY, results.PUBLICATION))
     rs = results.compute_and_store(db, sa, cycle)
     decree = results.draft_decree(db, sa, cycle, rs)
     results.approve_decree(db, komisioner, cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
