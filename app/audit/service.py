@@ -70,20 +70,25 @@ def seal(db: Session) -> None:
     prev = last or GENESIS
     for ev, _txn in pending:
         ev.prev_hash = prev
-        ev.hash = prev = chain_hash(
-            prev_hash=prev,
-            at=ev.at,
-            actor_user_id=ev.actor_user_id,
-            organisation_id=ev.organisation_id,
-            action=ev.action,
-            object_type=ev.object_type,
-            object_id=ev.object_id,
-            before=ev.before,
-            after=ev.after,
-            request_id=ev.request_id,
-        )
+        ev.hash = prev = _hash_of(ev, prev)
         db.add(ev)
     db.flush()
+
+
+def _hash_of(ev: AuditEvent, prev_hash: str) -> str:
+    """The hash a record has when chained after `prev_hash`."""
+    return chain_hash(
+        prev_hash=prev_hash,
+        at=ev.at,
+        actor_user_id=ev.actor_user_id,
+        organisation_id=ev.organisation_id,
+        action=ev.action,
+        object_type=ev.object_type,
+        object_id=ev.object_id,
+        before=ev.before,
+        after=ev.after,
+        request_id=ev.request_id,
+    )
 
 
 def _reads_trail(state: ORMExecuteState) -> bool:
@@ -154,19 +159,7 @@ def verify_chain(db: Session, batch: int = 5000) -> ChainReport:
                 return ChainReport(
                     checked, ev.id, "prev_hash tidak cocok dengan rekaman sebelumnya"
                 )
-            expected = chain_hash(
-                prev_hash=ev.prev_hash,
-                at=ev.at,
-                actor_user_id=ev.actor_user_id,
-                organisation_id=ev.organisation_id,
-                action=ev.action,
-                object_type=ev.object_type,
-                object_id=ev.object_id,
-                before=ev.before,
-                after=ev.after,
-                request_id=ev.request_id,
-            )
-            if expected != ev.hash:
+            if _hash_of(ev, ev.prev_hash) != ev.hash:
                 return ChainReport(checked, ev.id, "isi rekaman tidak sesuai dengan hash-nya")
             prev = ev.hash
             checked += 1
