@@ -120,8 +120,11 @@ def open_windows(db: Any, cycle_id: int, codes: tuple[str, ...]) -> None:
         stage.opens_at, stage.closes_at = now - timedelta(days=1), now + timedelta(days=2)
 
 
-def seed(args: argparse.Namespace) -> Plan:
-    """Bench bodies, users and tokens in the demo's KI Jatim 2025 cycle."""
+def seed(
+    args: argparse.Namespace, *, commission: str = "ki-jatim", category: str = "pemkab_pemkot"
+) -> Plan:
+    """Bench bodies, users and tokens in a commission's 2025 cycle (the demo's KI Jatim by
+    default), in one of its categories."""
     from decimal import Decimal
 
     from sqlalchemy import select
@@ -143,12 +146,12 @@ def seed(args: argparse.Namespace) -> Plan:
     get_engine()
     n_ops, n_ver, n_jur = args.operators, args.verifiers, args.jurors
     with SessionLocal.begin() as db:
-        org = db.scalars(select(Organisation).where(Organisation.slug == "ki-jatim")).one()
+        org = db.scalars(select(Organisation).where(Organisation.slug == commission)).one()
         cycle = db.scalars(
             select(Cycle).where(Cycle.organisation_id == org.id, Cycle.year == 2025)
         ).one()
         sa = system_actor(org.id)
-        cat = next(c for c in categories.categories_of(db, cycle) if c.code == "pemkab_pemkot")
+        cat = next(c for c in categories.categories_of(db, cycle) if c.code == category)
         open_windows(db, cycle.id, ("saq", "verification", "presentation"))
         plan = Plan(cycle.id)
 

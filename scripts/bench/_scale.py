@@ -5,8 +5,10 @@ Seeds a scratch database in bulk (INSERT … SELECT through the ranking benchmar
 answers (1.2 M answers), and 40,000 small evidence files whose objects are put into moto's S3
 server. The largest commission (829 bodies, like DKI 2025) gets a sekretariat, an operator and a
 published result. Then 2 app processes serve a short load mix (sekretariat cycle dashboard,
-the public ranking of one category, a body's SAQ page; 1–3 s between a user's actions), and
-every commission's results are recomputed and stored.
+the public ranking of one category, a body's SAQ page; 1–3 s between a user's actions) while the
+trust issue's load mix runs against the largest commission (`scripts/bench/load`: 200 users
+saving answers, uploading 1 MB PDFs to S3, verifying, scoring, reading rankings; `--mix-users 0`
+leaves it out), and every commission's results are recomputed and stored.
 Last line: RESULT bodies=<n> p95_ms=<p> recompute_s=<r> (p95 over the three pages; recompute
 of all commissions' cycles, one after the other). `--small` runs a tenth of the size.
 """
@@ -33,7 +35,18 @@ sys.path.insert(0, str(ROOT))
 
 import httpx2 as httpx  # noqa: E402
 
-from scripts.bench._load import free_port, open_windows, p95, stop, wait_for  # noqa: E402
+from scripts.bench._load import (  # noqa: E402
+    MB,
+    Plan,
+    Users,
+    free_port,
+    open_windows,
+    p95,
+    pdf_template,
+    stop,
+    wait_for,
+)
+from scripts.bench._load import seed as seed_mix  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 BUCKET = "bukti-bench"
@@ -209,8 +222,11 @@ def recompute(cycle_ids: list[int]) -> tuple[float, float]:
     return sum(times), times[0]
 
 
-async def load(base: str, s: Seeded, users: int, duration: float) -> dict[str, list[float]]:
-    """Users reading the three biggest pages, 1–3 s apart; latencies (ms) per page."""
+async def load(
+    base: str, s: Seeded, users: int, duration: float, *, alone: bool = True
+) -> dict[str, list[float]]:
+    """Users reading the three biggest pages, 1–3 s apart; latencies (ms) per page (first each
+    page alone, unless `alone` is false)."""
     pages = {
         "dasbor": (s.sek_token, f"/siklus/{s.cycle_id}/dasbor"),
         "peringkat kategori": (None, f"/hasil/{s.cycle_id}?kategori={s.category}"),
@@ -230,7 +246,7 @@ async def load(base: str, s: Seeded, users: int, duration: float) -> dict[str, l
                 r = await c.get(url)
                 if r.status_code != 200:
                     raise SystemExit(f"GET {url}: HTTP {r.status_code} {r.text[:300]}")
-    for name, (token, url) in pages.items():  # each page alone: the app's own cost
+    for name, (token, url) in pages.items() if alone else ():  # each alone: the app's own cost
         async with client(token) as c:
             alone = []
             for _ in range(5):
@@ -261,6 +277,22 @@ async def load(base: str, s: Seeded, users: int, duration: float) -> dict[str, l
     return times
 
 
+async def with_mix(
+    base: str, seeded: Seeded, plan: Plan | None, args: argparse.Namespace
+) -> tuple[dict[str, list[float]], Users | None]:
+    """The page readers, with the trust load mix running at the same time when planned."""
+    if plan is None:
+        return await load(base, seeded, args.users, args.duration), None
+    await load(base, seeded, args.users, 0)  # warm-up and each page alone, before the mix
+    mix = Users(base, plan, pdf_template(MB), time.monotonic() + 3600)
+    await mix.warm_up(3 * args.workers)
+    mix.deadline = time.monotonic() + args.duration + 5
+    readers, _ = await asyncio.gather(
+        load(base, seeded, args.users, args.duration, alone=False), mix.run(args.mix_users)
+    )
+    return readers, mix
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a tenth of the national size")
@@ -272,6 +304,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--mix-users", type=int, default=200, help="users of the trust load mix (0: none)"
+    )
     args = parser.parse_args()
     args.bodies = args.bodies or (2_000 if args.small else 20_000)
     args.evidence = args.evidence or (4_000 if args.small else 40_000)
@@ -316,6 +351,17 @@ def main() -> None:
         )
         t = time.perf_counter()
         seeded = seed(args)
+        plan = None
+        if args.mix_users:
+            mix_args = argparse.Namespace(
+                operators=100,
+                verifiers=30,
+                bodies_per_verifier=3,
+                jurors=20,
+                jurors_per_panel=5,
+                bodies_per_panel=8,
+            )
+            plan = seed_mix(mix_args, commission="ki-00", category=seeded.category)
         seed_s = time.perf_counter() - t
         put_s = put_objects(endpoint, args.evidence)
         print(
@@ -351,9 +397,21 @@ def main() -> None:
         )
         wait_for(port, server)
         time.sleep(2)
-        times = asyncio.run(load(f"http://127.0.0.1:{port}", seeded, args.users, args.duration))
+        base = f"http://127.0.0.1:{port}"
+        times, mix = asyncio.run(with_mix(base, seeded, plan, args))
         stop(server)
         server = None
+        if mix is not None:
+            acked = mix.acked
+            print(
+                f"  trust mix: {mix.stats.requests} requests, {len(mix.stats.errors)} errors "
+                f"({len(acked.answers)} answers, {len(acked.files)} PDFs, "
+                f"{len(acked.verdicts)} verdicts, {len(acked.scores)} scores acknowledged); "
+                f"its pages p95_ms={p95(mix.stats.pages):.0f}",
+                flush=True,
+            )
+            for err in mix.stats.errors[:5]:
+                print(f"  mix error: {err[:200]}")
         for name, values in times.items():
             print(
                 f"  {name}: n={len(values)} p50_ms={statistics.median(values):.0f} "
