@@ -65,6 +65,11 @@ def seal(db: Session) -> None:
     pending: list[tuple[AuditEvent, SessionTransaction | None]] = db.info.pop(_PENDING, [])
     if not pending:
         return
+    savepoint = db.get_nested_transaction()
+    if savepoint is not None:  # kept to be queued again if the savepoint alone is rolled back
+        db.info.setdefault(_SEALED_IN_SAVEPOINT, []).extend(
+            (_copy(ev), txn, savepoint) for ev, txn in pending if not _within(txn, savepoint)
+        )
     _lock_chain(db)
     last = db.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     prev = last or GENESIS
@@ -73,6 +78,24 @@ def seal(db: Session) -> None:
         ev.hash = prev = _hash_of(ev, prev)
         db.add(ev)
     db.flush()
+
+
+_SEALED_IN_SAVEPOINT = "audit_sealed_in_savepoint"
+_FIELDS = (
+    "at",
+    "actor_user_id",
+    "organisation_id",
+    "action",
+    "object_type",
+    "object_id",
+    "before",
+    "after",
+    "request_id",
+)
+
+
+def _copy(ev: AuditEvent) -> AuditEvent:
+    return AuditEvent(**{f: getattr(ev, f) for f in _FIELDS})
 
 
 def _hash_of(ev: AuditEvent, prev_hash: str) -> str:
@@ -120,16 +143,26 @@ def _within(txn: SessionTransaction | None, ended: SessionTransaction) -> bool:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
-    """Records made inside a rolled-back transaction or savepoint never happened."""
-    pending = session.info.get(_PENDING)
-    if pending:
-        session.info[_PENDING] = [p for p in pending if not _within(p[1], previous_transaction)]
+    """Records made inside a rolled-back transaction or savepoint never happened; records made
+    outside a savepoint but chained inside it (the trail was read there) wait again."""
+    sealed = session.info.get(_SEALED_IN_SAVEPOINT, [])
+    again = [
+        (ev, txn)
+        for ev, txn, savepoint in sealed
+        if _within(savepoint, previous_transaction) and not _within(txn, previous_transaction)
+    ]
+    session.info[_SEALED_IN_SAVEPOINT] = [
+        s for s in sealed if not _within(s[2], previous_transaction)
+    ]
+    pending = again + session.info.get(_PENDING, [])
+    session.info[_PENDING] = [p for p in pending if not _within(p[1], previous_transaction)]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_SEALED_IN_SAVEPOINT, None)
 
 
 @dataclass

@@ -148,3 +148,13 @@ def test_a_commit_chains_and_stores_the_records(db: Session) -> None:
     assert nested.is_active is False
     stored = db.scalars(select(AuditEvent).where(AuditEvent.action == "y.committed")).one()
     assert stored.hash and verify_chain(db).ok
+
+
+def test_a_record_chained_inside_a_rolled_back_savepoint_is_not_lost(db: Session) -> None:
+    _note(db, "y.before")  # made in the outer transaction
+    nested = db.begin_nested()
+    _note(db, "y.inside")
+    assert [e.action for e in timeline(db, "y", 1)] == ["y.before", "y.inside"]  # chained here
+    nested.rollback()  # takes the inserted rows with it: y.before must wait again, y.inside not
+    assert [e.action for e in timeline(db, "y", 1)] == ["y.before"]
+    assert verify_chain(db).ok
