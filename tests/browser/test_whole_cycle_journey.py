@@ -508,7 +508,7 @@ def test_ceremony_staff_print_certificates_and_the_qr_link_verifies(people: Any)
         assert page.locator("tr", has_text=BODY).first.is_visible()
         page.get_by_role("button", name="Mulai cetak").click()
         # the job runs in the request here (HUEY_IMMEDIATE); a loaded machine needs time
-        page.wait_for_url(re.compile(r"/pekerjaan/\d+"), timeout=180_000)
+        page.wait_for_url(re.compile(r"/pekerjaan/[0-9a-f-]{36}"), timeout=180_000)
         panitia.check("cetak-piagam")
         done = page.get_by_role("link", name=re.compile(r"^Unduh "))
         done.wait_for(timeout=180_000)
