@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,14 +19,14 @@ from app.config import get_settings
 from app.db import open_session, utcnow
 from app.errors import Forbidden, NotFound, ValidationFailed
 from app.evidence import rules
-from app.evidence.links import check_link
+from app.evidence.links import LinkResult, check_link
 from app.evidence.models import EvidenceBlob, EvidenceFile, LinkCheck
 from app.evidence.rules import UploadPolicy
 from app.evidence.storage import Storage, StorageError, blob_key, get_storage
 from app.evidence.upload import StagedUpload
 from app.internal.models import LinkedEvidence
 from app.jobs.models import Job
-from app.jobs.service import Progress, job_handler, start_job
+from app.jobs.service import PREPARED, Progress, job_handler, start_job
 
 MAX_LINKS_PER_CHECK = 50
 
@@ -340,15 +341,26 @@ def request_link_check(
     return job
 
 
-@job_handler("evidence.check_links")
+def fetch_links(
+    params: dict[str, Any], progress: Progress
+) -> list[tuple[str, LinkResult, datetime]]:
+    """Check each link of a link-check job (network only: no transaction is open meanwhile)."""
+    urls: list[str] = list(params["urls"])
+    found: list[tuple[str, LinkResult, datetime]] = []
+    for n, url in enumerate(urls, start=1):
+        found.append((url, check_link(url), utcnow()))
+        progress(n, len(urls), f"{n} dari {len(urls)} tautan diperiksa")
+    return found
+
+
+@job_handler("evidence.check_links", writes=True, prepare=fetch_links)
 def check_links_job(db: Session, job: Job, progress: Progress) -> dict[str, Any]:
-    """Check each link of the job and record what was found."""
+    """Record what checking each link of the job found."""
     params = job.params
     body = _body_or_404(db, int(params["body_id"]))
-    urls: list[str] = list(params["urls"])
+    found: list[tuple[str, LinkResult, datetime]] = db.info[PREPARED]
     counts = {"ok": 0, "broken": 0, "refused": 0}
-    for n, url in enumerate(urls, start=1):
-        result = check_link(url)
+    for url, result, checked_at in found:
         db.add(
             LinkCheck(
                 organisation_id=body.organisation_id,
@@ -365,13 +377,12 @@ def check_links_job(db: Session, job: Job, progress: Progress) -> dict[str, Any]
                 final_url=result.final_url[:2000],
                 job_id=job.id,
                 requested_by_id=params.get("requested_by_id"),
-                checked_at=utcnow(),
+                checked_at=checked_at,
             )
         )
-        db.flush()
         counts[result.status] = counts.get(result.status, 0) + 1
-        progress(n, len(urls), f"{n} dari {len(urls)} tautan diperiksa")
-    return {"checked": len(urls), **counts}
+    db.flush()
+    return {"checked": len(found), **counts}
 
 
 def latest_link_checks(

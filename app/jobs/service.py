@@ -21,14 +21,32 @@ log = logging.getLogger("monev.jobs")
 
 Progress = Callable[[int, int, str], None]
 Handler = Callable[[Session, Job, Progress], dict[str, Any]]
+Prepare = Callable[[dict[str, Any], Progress], Any]
 HANDLERS: dict[str, Handler] = {}
+_WRITERS: set[str] = set()
+_PREPARE: dict[str, Prepare] = {}
+PREPARED = "job_prepared"  # key of Session.info holding what `prepare` returned
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that does the work of jobs of one kind."""
+def job_handler(
+    kind: str, *, writes: bool = False, prepare: Prepare | None = None
+) -> Callable[[Handler], Handler]:
+    """Register the function that does the work of jobs of one kind.
+
+    `writes`: the handler writes to the database. SQLite has a single writer, so such a
+    handler's transaction takes the write lock when it starts (a read snapshot could not be
+    turned into a write after a progress update committed) and its progress is shown when it
+    ends. `prepare(params, progress)` does the slow outside work (fetching links) before the
+    handler's transaction opens, with live progress and no lock held; the handler finds its
+    result in `db.info[PREPARED]`.
+    """
 
     def deco(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if writes:
+            _WRITERS.add(kind)
+        if prepare is not None:
+            _PREPARE[kind] = prepare
         return fn
 
     return deco
@@ -115,14 +133,24 @@ def run_job(job_id: str) -> None:
         job = s.get(Job, job_id)
         if job is None or job.status not in ("queued", "failed"):
             return
-        handler = HANDLERS[job.kind]
+        kind, params = job.kind, dict(job.params)
+        handler = HANDLERS[kind]
     _set(job_id, status="running", started_at=utcnow(), message="")
+    holds_lock = kind in _WRITERS and get_engine().dialect.name == "sqlite"
+    in_handler = False
 
     def progress(done: int, total: int, message: str = "") -> None:
-        _set(job_id, progress=done, total=total, message=message)
+        if not (holds_lock and in_handler):  # would wait for the handler's own lock
+            _set(job_id, progress=done, total=total, message=message)
 
     try:
+        prepare = _PREPARE.get(kind)
+        prepared = prepare(params, progress) if prepare is not None else None
         with SessionLocal.begin() as s:
+            if holds_lock:
+                s.connection(execution_options={"sqlite_immediate": True})
+            in_handler = True
+            s.info[PREPARED] = prepared
             job = s.get(Job, job_id)
             assert job is not None
             result = handler(s, job, progress)

@@ -430,7 +430,7 @@ def examine_submission(
     return {"examined": total, "suggestions": suggestions, "unexaminable": unexaminable}
 
 
-@job_handler(JOB_KIND)
+@job_handler(JOB_KIND, writes=True)
 def examine_job(db: Session, job: Job, progress: Progress) -> dict[str, Any]:
     """Run the pre-check of one body's submitted SAQ."""
     cycle = db.get(Cycle, int(job.params["cycle_id"]))

@@ -1,13 +1,21 @@
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Role
 from app.errors import NotFound, ValidationFailed
 from app.jobs.models import Job
-from app.jobs.service import HANDLERS, get_job_for_actor, job_handler, run_job, start_job
+from app.jobs.service import (
+    HANDLERS,
+    PREPARED,
+    get_job_for_actor,
+    job_handler,
+    run_job,
+    start_job,
+)
 from app.outbox.models import OutboxMessage
 from app.outbox.service import deliver_pending, queue_email
 from app.outbox.tasks import deliver_outbox
@@ -120,3 +128,93 @@ def test_the_periodic_task_delivers_the_outbox(db: Session) -> None:
     queue_email(db, kind="k", to="c@d.id", subject="s", body="b")
     db.flush()
     assert deliver_outbox.call_local() == 1
+
+
+@pytest.fixture
+def sqlite_file(tmp_path: Any) -> Iterator[Engine]:
+    """A migrated SQLite file used the way a running server uses it: every session on its own
+    connection (the test database shares one connection, which hides lock waits)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import PROJECT_ROOT
+    from app.db import SessionLocal, get_engine, make_engine, set_engine
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    before = get_engine()
+    set_engine(eng)
+    SessionLocal.configure(bind=eng)
+    try:
+        yield eng
+    finally:
+        SessionLocal.configure(bind=before)
+        set_engine(before)
+        eng.dispose()
+
+
+def _start(kind: str) -> str:
+    from app.db import SessionLocal
+
+    with SessionLocal.begin() as s:  # committed: the job runs once this block ends
+        return start_job(
+            s, kind=kind, title="uji", params={"n": 2}, organisation_id=None, created_by_id=None
+        ).id
+
+
+def test_a_writing_job_that_reports_progress_finishes_on_sqlite(sqlite_file: Engine) -> None:
+    """On SQLite a handler that reads, reports progress (another connection commits) and then
+    writes used to fail: its read snapshot could not become a write ("database is locked"). A
+    handler declared as writing holds the write lock from its start instead."""
+    from app.db import SessionLocal
+
+    def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
+        progress(0, 2, "mulai")
+        s.add(Job(id="ditulis-oleh-pekerjaan", kind="test.other", title="x", params={}))
+        s.flush()
+        progress(1, 2, "setengah")
+        return {"ok": True}
+
+    job_handler("test.writes", writes=True)(work)
+    try:
+        job_id = _start("test.writes")
+    finally:
+        HANDLERS.pop("test.writes")
+    with SessionLocal() as s:
+        job = s.get(Job, job_id)
+        assert job is not None
+        assert (job.status, job.result, job.message) == ("done", {"ok": True}, "")
+        assert s.get(Job, "ditulis-oleh-pekerjaan") is not None
+
+
+def test_a_job_prepares_outside_its_transaction_with_live_progress(sqlite_file: Engine) -> None:
+    """`prepare` runs before the handler's transaction: its progress is visible to others
+    while it works, and the handler gets what it prepared."""
+    from app.db import SessionLocal
+
+    seen: list[tuple[int, int]] = []
+
+    def prepare(params: dict[str, Any], progress: Any) -> list[int]:
+        for n in range(1, params["n"] + 1):
+            progress(n, params["n"], "")
+            with SessionLocal() as other:  # what a polling page sees meanwhile
+                row = other.scalars(select(Job).where(Job.kind == "test.prepared")).one()
+                seen.append((row.progress, row.total))
+        return [10, 20]
+
+    def work(s: Session, job: Job, progress: Any) -> dict[str, Any]:
+        s.add(Job(id="hasil-persiapan", kind="test.other", title="x", params={}))
+        return {"sum": sum(s.info[PREPARED])}
+
+    job_handler("test.prepared", writes=True, prepare=prepare)(work)
+    try:
+        job_id = _start("test.prepared")
+    finally:
+        HANDLERS.pop("test.prepared")
+    assert seen == [(1, 2), (2, 2)]
+    with SessionLocal() as s:
+        job = s.get(Job, job_id)
+        assert job is not None and (job.status, job.result) == ("done", {"sum": 30})
