@@ -32,10 +32,18 @@ _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] 
 )
 
 
+# One process runs Python on one core at a time (the GIL): beyond a few requests working at
+# once, more only wait for each other. Measured with scripts/bench/load on 2 cores: 25 slots a
+# process gave a page p95 of 2.7 s, 10 gave 1.7 s, 4–6 gave 1.5–1.9 s (see the README).
+DEFAULT_REQUEST_SLOTS = 6
+
+
 def request_slots() -> int:
-    """How many requests of this process may hold a database session at once."""
+    """How many requests of this process may hold a database session at once: the setting, or
+    DEFAULT_REQUEST_SLOTS, never more than the pool can serve with 5 connections to spare."""
     s = get_settings()
-    return s.database_request_slots or max(1, s.database_pool_size + s.database_max_overflow - 5)
+    spare = max(1, s.database_pool_size + s.database_max_overflow - 5)
+    return min(s.database_request_slots or DEFAULT_REQUEST_SLOTS, spare)
 
 
 def _slot() -> asyncio.Semaphore:

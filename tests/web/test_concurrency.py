@@ -44,9 +44,11 @@ def test_the_slots_leave_connections_for_uploads_and_jobs(
     monkeypatch.setattr(settings, "database_pool_size", 10)
     monkeypatch.setattr(settings, "database_max_overflow", 20)
     monkeypatch.setattr(settings, "database_request_slots", 0)
-    assert deps.request_slots() == 25
+    assert deps.request_slots() == deps.DEFAULT_REQUEST_SLOTS == 6
     monkeypatch.setattr(settings, "database_request_slots", 4)
     assert deps.request_slots() == 4
+    monkeypatch.setattr(settings, "database_request_slots", 40)  # more than the pool can serve
+    assert deps.request_slots() == 25
     monkeypatch.setattr(settings, "database_request_slots", 0)
     monkeypatch.setattr(settings, "database_pool_size", 2)
     monkeypatch.setattr(settings, "database_max_overflow", 0)
