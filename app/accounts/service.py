@@ -436,14 +436,18 @@ def resolve_session(db: Session, token: str) -> tuple[User, UserSession] | None:
         .values(last_seen_at=now)
         .execution_options(synchronize_session=False)
     )
-    sess = db.scalar(select(UserSession).where(UserSession.token_hash == digest))
-    if sess is None:
+    found = db.execute(  # the session and its user in one statement
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.token_hash == digest)
+    ).first()
+    if found is None:
         return None
+    sess, user = found
     if sess.expires_at <= now or sess.last_seen_at < idle_cutoff:
         db.delete(sess)
         return None
-    user = db.get(User, sess.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         return None
     return user, sess
 
@@ -609,11 +613,15 @@ def revoke_api_token(db: Session, actor: Actor, token_id: int) -> None:
 
 
 def resolve_api_token(db: Session, raw: str) -> tuple[User, ApiToken] | None:
-    tok = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
-    if tok is None or tok.revoked_at is not None:
+    found = db.execute(  # the token and its user in one statement
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_digest(raw))
+    ).first()
+    if found is None:
         return None
-    user = db.get(User, tok.user_id)
-    if user is None or not user.is_active:
+    tok, user = found
+    if tok.revoked_at is not None or not user.is_active:
         return None
     now = utcnow()
     if tok.last_used_at is None or tok.last_used_at < now - timedelta(minutes=5):
