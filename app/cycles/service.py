@@ -45,7 +45,7 @@ from app.cycles.schedule import (
     stages_of,
 )
 from app.cycles.scoring import get_scoring_config, scoring_problems, write_config
-from app.dashboards.body import body_next_action
+from app.dashboards.body import KnownFacts, body_next_action
 from app.dashboards.rules import NextAction
 from app.db import utcnow
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -425,7 +425,13 @@ def body_panels(db: Session, actor: Actor, *, now: datetime | None = None) -> li
 
 
 def body_panel(
-    db: Session, cycle: Cycle, body: Body, category: CycleCategory, *, now: datetime | None = None
+    db: Session,
+    cycle: Cycle,
+    body: Body,
+    category: CycleCategory,
+    *,
+    now: datetime | None = None,
+    known: KnownFacts | None = None,
 ) -> BodyPanel:
     """Where one cycle stands for one target body, with the extensions that reach it."""
     exts = []
@@ -448,7 +454,7 @@ def body_panel(
         moment=moment,
         extensions=exts,
         tz=organisation_of(db, cycle).timezone,
-        next_action=body_next_action(db, cycle, body, moment, now or utcnow()),
+        next_action=body_next_action(db, cycle, body, moment, now or utcnow(), known),
     )
 
 

@@ -6,6 +6,7 @@ pulling in panels and results services.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -27,11 +28,26 @@ def answered_condition() -> ColumnElement[bool]:
     return or_(Answer.declared.is_not(None), Answer.text_value != "")
 
 
-def body_state(db: Session, cycle: Cycle, body: Body, moment: StageMoment) -> BodyState:
+@dataclass(frozen=True)
+class KnownFacts:
+    """What a page that already loaded the body's SAQ knows (spares `body_state` its queries):
+    the submission, the number of items of its questionnaire, its links found broken."""
+
+    submission: Submission | None
+    total_items: int
+    broken_links: int
+
+
+def body_state(
+    db: Session, cycle: Cycle, body: Body, moment: StageMoment, known: KnownFacts | None = None
+) -> BodyState:
     """Everything `next_action` needs about one body in one cycle."""
-    sub = db.scalar(
-        select(Submission).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
-    )
+    if known is not None:
+        sub = known.submission
+    else:
+        sub = db.scalar(
+            select(Submission).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
+        )
     answered = 0
     if sub is not None:
         answered = (
@@ -42,7 +58,12 @@ def body_state(db: Session, cycle: Cycle, body: Body, moment: StageMoment) -> Bo
             )
             or 0
         )
-    bq = questionnaire_for_body(db, cycle, body.id)
+    if known is not None:
+        total_items, broken_links = known.total_items, known.broken_links
+    else:
+        bq = questionnaire_for_body(db, cycle, body.id)
+        total_items = len(bq.spec.items) if bq else 0
+        broken_links = len(latest_link_checks(db, body, cycle_id=cycle.id, only_problems=True))
     slot_at = db.scalar(
         select(PanelSlot.starts_at).where(
             PanelSlot.cycle_id == cycle.id, PanelSlot.body_id == body.id
@@ -60,14 +81,19 @@ def body_state(db: Session, cycle: Cycle, body: Body, moment: StageMoment) -> Bo
         upcoming_opens_at=moment.upcoming.opens_at if moment.upcoming else None,
         submission_status=sub.status if sub else None,
         answered=answered,
-        total_items=len(bq.spec.items) if bq else 0,
-        broken_links=len(latest_link_checks(db, body, cycle_id=cycle.id, only_problems=True)),
+        total_items=total_items,
+        broken_links=broken_links,
         shortlisted=shortlisted is not None,
         presentation_at=slot_at,
     )
 
 
 def body_next_action(
-    db: Session, cycle: Cycle, body: Body, moment: StageMoment, now: datetime
+    db: Session,
+    cycle: Cycle,
+    body: Body,
+    moment: StageMoment,
+    now: datetime,
+    known: KnownFacts | None = None,
 ) -> NextAction:
-    return next_action(body_state(db, cycle, body, moment), now)
+    return next_action(body_state(db, cycle, body, moment, known), now)

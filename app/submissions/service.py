@@ -329,12 +329,17 @@ def _answer_snapshot(a: Answer) -> dict[str, Any]:
 
 
 def evidence_by_item(
-    db: Session, cycle_id: int, body: Body, item_id: int | None = None
+    db: Session,
+    cycle_id: int,
+    body: Body,
+    item_id: int | None = None,
+    linked: list[tuple[int, EvidenceFile, str]] | None = None,
 ) -> dict[int, list[EvidenceFile]]:
     """Item id → the current files attached to a body's items in a cycle (or to one item).
 
     Files uploaded by the body's PPID pelaksana units (stored as the unit's evidence) count
-    for the body's items too. Verification reads evidence through this function.
+    for the body's items too. Verification reads evidence through this function. `linked`:
+    the result of `linked_unit_files` for the same body and items, when already read.
     """
     units = select(Body.id).where(Body.parent_id == body.id)
     q = (
@@ -353,7 +358,9 @@ def evidence_by_item(
     for ef in db.scalars(q):
         assert ef.item_id is not None
         out.setdefault(ef.item_id, []).append(ef)
-    for linked_item, ef, _ in linked_unit_files(db, cycle_id, body.id, item_id):
+    if linked is None:
+        linked = linked_unit_files(db, cycle_id, body.id, item_id)
+    for linked_item, ef, _ in linked:
         out.setdefault(linked_item, []).append(ef)
     return out
 
@@ -386,10 +393,13 @@ def linked_unit_files(
 
 
 def item_files(
-    db: Session, ws: Workspace, item_id: int | None = None
+    db: Session,
+    ws: Workspace,
+    item_id: int | None = None,
+    linked: list[tuple[int, EvidenceFile, str]] | None = None,
 ) -> dict[int, list[EvidenceFile]]:
     """Item id → the current files attached to it for this cycle."""
-    return evidence_by_item(db, ws.cycle.id, ws.body, item_id)
+    return evidence_by_item(db, ws.cycle.id, ws.body, item_id, linked)
 
 
 def item_links(

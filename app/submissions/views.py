@@ -18,6 +18,7 @@ from app.bodies.models import Body
 from app.cycles import service as cycles
 from app.cycles.rules import STAGE_LABELS
 from app.cycles.schedule import require_stage_open
+from app.dashboards.body import KnownFacts
 from app.errors import RECOVERABLE, DomainError
 from app.evidence import flow
 from app.evidence import rules as evidence_rules
@@ -91,9 +92,10 @@ def _item_views(
     ws: service.Workspace,
     writable: bool,
     checks: dict[str, LinkCheck] | None = None,
+    linked: list[tuple[int, EvidenceFile, str]] | None = None,
 ) -> list[ItemView]:
     answers = service.answers_of(db, ws)
-    files = service.item_files(db, ws)
+    files = service.item_files(db, ws, linked=linked)
     links = service.item_links(db, ws)
     checks = service.link_checks(db, ws) if checks is None else checks
     states = {s.item_id: s for s in service.item_states(ws, answers, files, links)}
@@ -131,15 +133,18 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
     problem = stage_problem(db, ws)
     writable = ws.is_draft and not problem
     checks = service.link_checks(db, ws)  # problems first, then by address
-    views = _item_views(db, ws, writable, checks)
+    broken = [c for c in checks.values() if c.status != evidence_rules.OK]
+    linked = service.linked_unit_files(db, ws.cycle.id, ws.body.id)
+    views = _item_views(db, ws, writable, checks, linked)
     per, overall = rules.progress_by_indicator(
         [i.id for i in ws.indicators], [v.state for v in views]
     )
     units, users = workflow.assignable_people(db, ws)
+    known = KnownFacts(ws.submission, len(ws.bq.spec.items), len(broken))
     return {
         "ws": ws,
         "labels": LABELS,
-        "panel": cycles.body_panel(db, ws.cycle, ws.body, ws.category),
+        "panel": cycles.body_panel(db, ws.cycle, ws.body, ws.category, known=known),
         "tz": ws.tz,
         "stage_problem": problem,
         "writable": writable,
@@ -150,7 +155,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
         "assignees": _assignee_labels(db, ws),
         "units": units,
         "operators": users,
-        "broken": [c for c in checks.values() if c.status != evidence_rules.OK],
+        "broken": broken,
         "messages": list_notifications(db, actor, per_page=5).items
         if actor.acts_for_body(ws.body.id) or ws.unit_ids
         else [],
@@ -164,9 +169,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
             requires_approval=ws.cycle.requires_atasan_approval,
         ),
         "base": ws_url(ws),
-        "linked_sources": {
-            ef.id: unit for _, ef, unit in service.linked_unit_files(db, ws.cycle.id, ws.body.id)
-        },
+        "linked_sources": {ef.id: unit for _, ef, unit in linked},
         "fmt_size": evidence_rules.format_size,
         "url": ws_url,
         "improvement": improvement.workspace_panel(db, ws.cycle, ws.body.id),

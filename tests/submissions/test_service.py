@@ -308,3 +308,40 @@ def test_the_sekretariat_list_is_paged_with_status_and_progress(db: Session, w: 
     assert page.counts == {"submitted": 1, "draft": 1}
     sent = reports.list_submissions(db, w.cycle, status="submitted").rows
     assert [(r.body.id, r.answered, r.total) for r in sent] == [(w.body.id, 1, 4)]
+
+
+def test_the_saq_pages_known_facts_give_the_same_body_state_as_the_queries(
+    db: Session, w: World
+) -> None:
+    """The SAQ page passes what it already loaded (submission, item count, broken links) to
+    the body's panel instead of reading them again: the state must be the same."""
+    from app.cycles.schedule import current_stage
+    from app.dashboards.body import KnownFacts, body_state
+    from app.evidence import rules as evidence_rules
+    from app.evidence.models import LinkCheck
+
+    _save(w, "operator", "1.2", "Ya", 0)
+    for url, status in (("https://a.example.id/sk", "broken"), ("https://b.example.id", "ok")):
+        db.add(
+            LinkCheck(
+                organisation_id=w.org.id,
+                body_id=w.body.id,
+                cycle_id=w.cycle.id,
+                url=url,
+                url_hash=hashlib.sha256(url.encode()).hexdigest(),
+                status=status,
+                checked_at=utcnow(),
+            )
+        )
+    db.flush()
+    ws = w.ws("operator")
+    checks = service.link_checks(db, ws)
+    known = KnownFacts(
+        ws.submission,
+        len(ws.bq.spec.items),
+        len([c for c in checks.values() if c.status != evidence_rules.OK]),
+    )
+    moment = current_stage(db, w.cycle, body_id=w.body.id)
+    queried = body_state(db, w.cycle, w.body, moment)
+    assert body_state(db, w.cycle, w.body, moment, known) == queried
+    assert queried.broken_links == 1 and queried.answered == 1 and queried.total_items > 1
