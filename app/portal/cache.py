@@ -3,7 +3,9 @@
 A page is rendered once per publication state and served from this process's memory for
 `TTL_S` seconds: the key holds the page's address and a stamp of every decree's publication
 state (read with one small query per request), so publishing, amending or an embargo passing
-shows at once; other edits seen on these pages (a body's name) show within `TTL_S`. The CSRF
+shows at once; other edits seen on these pages (a body's name) show within `TTL_S` (once a
+page has expired, one request renders it again while the others are served the expired copy,
+so a busy page is not rendered by every visitor at once). The CSRF
 token of the page layout is punched in per visitor; pages with a flash message and searches
 are never cached.
 """
@@ -41,6 +43,7 @@ class _Page:
 
 _pages: OrderedDict[tuple[Any, ...], _Page] = OrderedDict()
 _lock = threading.Lock()
+_refreshing: set[tuple[Any, ...]] = set()  # keys whose expired page one request is rendering
 
 
 def publication_stamp(db: Session) -> tuple[Any, ...]:
@@ -82,29 +85,44 @@ def public_page(
     now = time.monotonic()
     with _lock:
         page = _pages.get(key)
-    if page is None or page.expires <= now:
-        ctx = build()  # raises NotFound and the like before anything is kept
-        html = templates.get_template(name).render(
-            {
-                "request": request,
-                "actor": None,
-                "organisation": None,
-                "form": {},
-                "errors": {},
-                "flashes": [],
-                **ctx,
-                "csrf_token": _HOLE,
-                "settings": get_settings(),
-            }
-        )
-        page = _Page(html, now + TTL_S)
-        with _lock:
-            _pages[key] = page
-            _pages.move_to_end(key)
-            while len(_pages) > MAX_PAGES:
-                _pages.popitem(last=False)
+        refresh = page is None or page.expires <= now
+        if refresh and page is not None:  # expired, same publication state
+            if key in _refreshing:
+                refresh = False  # another request is rendering it: serve this one meanwhile
+            else:
+                _refreshing.add(key)
+    if refresh:
+        try:
+            page = _render(request, name, build, now)
+            with _lock:
+                _pages[key] = page
+                _pages.move_to_end(key)
+                while len(_pages) > MAX_PAGES:
+                    _pages.popitem(last=False)
+        finally:
+            with _lock:
+                _refreshing.discard(key)
+    assert page is not None
     token = str(escape(getattr(request.state, "csrf_token", "")))  # it comes from a cookie
     return HTMLResponse(page.html.replace(_HOLE, token))
+
+
+def _render(request: Request, name: str, build: Callable[[], dict[str, Any]], now: float) -> _Page:
+    ctx = build()  # raises NotFound and the like before anything is kept
+    html = templates.get_template(name).render(
+        {
+            "request": request,
+            "actor": None,
+            "organisation": None,
+            "form": {},
+            "errors": {},
+            "flashes": [],
+            **ctx,
+            "csrf_token": _HOLE,
+            "settings": get_settings(),
+        }
+    )
+    return _Page(html, now + TTL_S)
 
 
 def clear() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -258,3 +259,29 @@ def test_an_amended_decree_shows_at_once(client: TestClient, factory: Factory, d
     db.commit()
     page = client.get(f"/hasil/{cycle.id}").text
     assert "SK/2" in page
+
+
+def test_an_expired_page_is_rendered_again_by_one_request_while_others_get_the_copy(
+    client: TestClient, factory: Factory, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.portal import cache
+
+    cache.clear()
+    _org, cycle, _ids, _tied = _published(factory, db)
+    url = f"/hasil/{cycle.id}"
+    first = client.get(url).text
+    renders: list[str] = []
+    real = cache._render
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        renders.append(args[1])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(cache, "_render", counted)
+    monkeypatch.setattr(cache.time, "monotonic", lambda: 10**9)  # every kept page has expired
+    (key,) = list(cache._pages)
+    cache._refreshing.add(key)  # as if another request were rendering it now
+    assert client.get(url).text == first and renders == []  # served the expired copy
+    cache._refreshing.discard(key)
+    assert client.get(url).text == first and len(renders) == 1  # rendered again, kept
+    assert cache._pages[key].expires > 10**9 and not cache._refreshing
