@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.db import utcnow
-from app.results.models import Decree, DecreeStatus
+from app.results.models import Decree
 from app.web.templating import FLASH_COOKIE, render, templates
 
 TTL_S = 30.0
@@ -49,14 +49,7 @@ _refreshing: set[tuple[Any, ...]] = set()  # keys whose expired page one request
 def publication_stamp(db: Session) -> tuple[Any, ...]:
     """What every public page depends on: decrees published, superseded and past embargo."""
     now = utcnow()
-    visible = case(
-        (
-            (Decree.status == DecreeStatus.PUBLISHED)
-            & (Decree.embargo_until.is_(None) | (Decree.embargo_until <= now)),
-            1,
-        ),
-        else_=0,
-    )
+    visible = case((Decree.public_at(now), 1), else_=0)
     row = db.execute(
         select(
             func.count(Decree.id),

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.bodies.models import Body
@@ -45,8 +45,7 @@ def public_cycles(db: Session) -> list[tuple[Cycle, Organisation, Decree]]:
         .join(Organisation, Organisation.id == Cycle.organisation_id)
         .join(Decree, Decree.cycle_id == Cycle.id)
         .where(
-            Decree.status == DecreeStatus.PUBLISHED,
-            or_(Decree.embargo_until.is_(None), Decree.embargo_until <= now),
+            Decree.public_at(now),
             Organisation.kind != OrganisationKind.INTERNAL,
         )
         .order_by(Cycle.year.desc(), Cycle.name)

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.cycles.models import Hundredths
@@ -137,6 +137,19 @@ class Decree(Base):
     superseded_at: Mapped[datetime | None]
     awards_reviewed_at: Mapped[datetime | None]
     awards_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    # What the public may see: a published (current) decree past any embargo. One rule, in
+    # Python for a loaded decree and in SQL for the portal's queries.
+    def is_public_at(self, now: datetime) -> bool:
+        return self.status == DecreeStatus.PUBLISHED and (
+            self.embargo_until is None or self.embargo_until <= now
+        )
+
+    @classmethod
+    def public_at(cls, now: datetime) -> ColumnElement[bool]:
+        return (cls.status == DecreeStatus.PUBLISHED) & (
+            cls.embargo_until.is_(None) | (cls.embargo_until <= now)
+        )
 
 
 class HistoryResult(Base):

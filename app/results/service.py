@@ -506,11 +506,7 @@ def current_decree(db: Session, cycle: Cycle) -> Decree | None:
 def public_decree(db: Session, cycle: Cycle, *, now: datetime | None = None) -> Decree | None:
     """The decree the public may see now (published and past any embargo)."""
     decree = current_decree(db, cycle)
-    if decree is None:
-        return None
-    if decree.embargo_until is not None and decree.embargo_until > (now or utcnow()):
-        return None
-    return decree
+    return decree if decree is not None and decree.is_public_at(now or utcnow()) else None
 
 
 def draft_decree(

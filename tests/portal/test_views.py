@@ -285,3 +285,24 @@ def test_an_expired_page_is_rendered_again_by_one_request_while_others_get_the_c
     cache._refreshing.discard(key)
     assert client.get(url).text == first and len(renders) == 1  # rendered again, kept
     assert cache._pages[key].expires > 10**9 and not cache._refreshing
+
+
+def test_the_public_rule_is_the_same_in_python_and_in_sql(factory: Factory, db: Session) -> None:
+    """A decree is public once published and past any embargo: the portal's queries and the
+    check of a loaded decree agree, before the embargo, after it and for a superseded one."""
+    from sqlalchemy import select
+
+    from app.portal.views import public_cycles
+    from app.results.models import Decree
+
+    _org, cycle, _ids, _tied = _published(factory, db, embargo=True)
+    (decree,) = db.scalars(select(Decree).where(Decree.cycle_id == cycle.id))
+    assert decree.embargo_until is not None
+    for now in (utcnow(), decree.embargo_until, decree.embargo_until + timedelta(seconds=1)):
+        in_sql = db.scalar(select(Decree.id).where(Decree.id == decree.id, Decree.public_at(now)))
+        assert decree.is_public_at(now) == (in_sql is not None)
+        assert (service.public_decree(db, cycle, now=now) is not None) == decree.is_public_at(now)
+    assert not decree.is_public_at(utcnow())  # still embargoed
+    assert cycle.id not in [c.id for c, _org, _d in public_cycles(db)]
+    decree.status = "superseded"
+    assert not decree.is_public_at(decree.embargo_until + timedelta(days=1))
