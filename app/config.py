@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     database_pool_size: int = 10
     database_max_overflow: int = 20
     # Requests holding a database session at once per process (the others queue without holding
-    # a thread or a connection); 0 = the pool's size + overflow less 5 kept for uploads and jobs.
+    # a thread or a connection); 0 = 6 (app.web.deps.DEFAULT_REQUEST_SLOTS). Never more than the
+    # pool's size + overflow less 5, kept for uploads and jobs.
     database_request_slots: int = Field(default=0, ge=0)
     redis_url: str = ""
     var_dir: Path = PROJECT_ROOT / "var"

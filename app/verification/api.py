@@ -12,7 +12,6 @@ from app.accounts.rules import Actor
 from app.cycles.models import Cycle
 from app.verification import service
 from app.verification.exports import credit
-from app.verification.models import Assignment
 from app.verification.service import Sheet
 from app.web.deps import get_db, org_actor
 
@@ -86,10 +85,12 @@ def assigned_verifier(
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
-) -> tuple[Actor, Cycle, Assignment]:
-    """Authorise a verdict write before its body is read: the body's own verifier only."""
+) -> tuple[Actor, Cycle]:
+    """Authorise a verdict write before its body is read: the body's own verifier only (the
+    service checks again, as on every write)."""
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
-    return actor, cycle, service.get_assignment_for_verifier(db, actor, cycle, body_id)
+    service.get_assignment_for_verifier(db, actor, cycle, body_id)
+    return actor, cycle
 
 
 @router.get("/cycles/{cycle_id}/verification/bodies/{body_id}", response_model=SheetOut)
@@ -112,10 +113,10 @@ def write_verdict(
     body_id: int,
     item_id: int,
     payload: VerdictIn,
-    who: tuple[Actor, Cycle, Assignment] = Depends(assigned_verifier),
+    who: tuple[Actor, Cycle] = Depends(assigned_verifier),
     db: Session = Depends(get_db, scope="function"),
 ) -> SheetOut:
-    actor, cycle, assignment = who
+    actor, cycle = who
     service.give_verdict(
         db,
         actor,
@@ -125,6 +126,5 @@ def write_verdict(
         verdict=payload.verdict,
         note=payload.note,
         verified_option=payload.verified_option,
-        assignment=assignment,
     )
     return _out(service.load_sheet(db, cycle, body_id))

@@ -744,12 +744,9 @@ def give_verdict(
     note: str = "",
     verified_option: str | None = None,
     now: datetime | None = None,
-    assignment: Assignment | None = None,
 ) -> VerdictRecord:
-    """The assigned verifier accepts, rejects (with a note) or adjusts (with a note) an item
-    (`assignment`: the actor's own, when the caller has just checked it)."""
-    if assignment is None or assignment.verifier_id != actor.user_id:
-        assignment = get_assignment_for_verifier(db, actor, cycle, body_id)
+    """The assigned verifier accepts, rejects (with a note) or adjusts (with a note) an item."""
+    assignment = get_assignment_for_verifier(db, actor, cycle, body_id)
     require_any_stage_open(db, cycle, VERIFY_STAGES, now=now)
     if assignment.is_locked:
         raise Conflict(
