@@ -23,12 +23,14 @@ import argparse
 import asyncio
 import hashlib
 import io
+import json
 import os
 import random
 import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -73,6 +75,9 @@ class Stats:
     writes: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     by_kind: dict[str, list[float]] = field(default_factory=dict)
+    # (seconds since the load started, page load ms) for the timeline
+    page_times: list[tuple[float, float]] = field(default_factory=list)
+    trace: list[tuple[float, float, str]] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
@@ -270,10 +275,13 @@ class Users:
         self.acked = Acked()
         self.rng = random.Random(seed)
         self.uploads = 0
+        self.started = time.perf_counter()
+        self.tls = ssl.create_default_context()
 
     async def timed(
         self, client: httpx.AsyncClient, method: str, url: str, ok: tuple[int, ...], **kw: Any
     ) -> httpx.Response | None:
+        kind = method + " " + re.sub(r"/\d+", "/{id}", url)
         t = time.perf_counter()
         try:
             r = await client.request(method, url, **kw)
@@ -285,7 +293,9 @@ class Users:
             self.stats.errors.append(f"{method} {url}: HTTP {r.status_code} {r.text[:200]}")
             return None
         (self.stats.pages if method == "GET" else self.stats.writes).append(ms)
-        kind = method + " " + re.sub(r"/\d+", "/{id}", url)
+        if method == "GET":
+            self.stats.page_times.append((t - self.started, ms))
+        self.stats.trace.append((round(t - self.started, 4), round(ms, 1), kind))
         self.stats.by_kind.setdefault(kind, []).append(ms)
         return r
 
@@ -295,8 +305,15 @@ class Users:
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # One TLS context for all (each client would otherwise load the CA bundle, ~17 ms of
+        # the generator's own event loop: 200 users starting together blocked it for 3 s and
+        # then fired 150 requests at the same instant). The servers are plain http anyway.
         return httpx.AsyncClient(
-            base_url=self.base, headers=headers, timeout=60, follow_redirects=False
+            base_url=self.base,
+            headers=headers,
+            timeout=60,
+            follow_redirects=False,
+            verify=self.tls,
         )
 
     async def operator(self, token: str, body_id: int, items: list[int]) -> None:
@@ -473,6 +490,17 @@ def juror_ids_by_token(plan: Plan) -> dict[int, int]:
     return out
 
 
+def timeline(page_times: list[tuple[float, float]], step: float = 10.0) -> str:
+    """p95 of the page loads started in each window of `step` seconds."""
+    windows: dict[int, list[float]] = {}
+    for started, ms in page_times:
+        windows.setdefault(int(started // step), []).append(ms)
+    return "; ".join(
+        f"{k * step:.0f}-{(k + 1) * step:.0f}s n={len(v)} p95_ms={p95(v):.0f}"
+        for k, v in sorted(windows.items())
+    )
+
+
 def p95(values: list[float]) -> float:
     if len(values) < 2:
         return values[0] if values else 0.0
@@ -564,7 +592,9 @@ def main() -> None:
         users = Users(f"http://127.0.0.1:{port}", plan, pdf, time.monotonic() + args.duration)
         t = time.perf_counter()
         asyncio.run(users.warm_up(3 * args.workers))
+        print(f"warmed up; {args.users} users start", flush=True)
         users.deadline = time.monotonic() + args.duration
+        users.started = time.perf_counter()
         asyncio.run(users.run(args.users))
         elapsed = time.perf_counter() - t
         s = users.stats
@@ -576,6 +606,7 @@ def main() -> None:
         kept = ROOT / "var" / "bench-load-server.log"
         kept.parent.mkdir(exist_ok=True)
         kept.write_text(log)
+        (kept.parent / "bench-load-trace.json").write_text(json.dumps(users.stats.trace))
         print(f"server log ({kept}): {log.count('unexpected error')} unexpected errors", flush=True)
         acked = users.acked
         print(
@@ -596,6 +627,7 @@ def main() -> None:
                 f"  {kind}: n={len(values)} p50_ms={statistics.median(values):.0f} "
                 f"p95_ms={p95(values):.0f}"
             )
+        print("page loads per 10 s of load: " + timeline(s.page_times))
         kinds: dict[str, int] = {}
         for err in s.errors:
             kind = re.sub(r"/\d+", "/{id}", err.split(" <", 1)[0].split(" {", 1)[0])[:160]
