@@ -108,6 +108,11 @@ def set_engine(engine: Engine) -> None:
     SessionLocal.configure(bind=engine)
 
 
+def opening_blocks(*, write: bool) -> bool:
+    """Whether `open_session` may wait (for SQLite's write lock): else it touches no database."""
+    return write and get_engine().dialect.name == "sqlite"
+
+
 def open_session(*, write: bool) -> Session:
     """A session; on SQLite a writing one begins with the write lock held."""
     engine = get_engine()

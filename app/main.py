@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +22,7 @@ from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
 from app.dashboards import views as dashboards_views
 from app.evidence import api as evidence_api
+from app.evidence import pdfcheck
 from app.evidence import tasks as evidence_tasks
 from app.evidence import views as evidence_views
 from app.helpdesk import view_as as helpdesk_view_as
@@ -54,6 +57,14 @@ from app.web.middleware import SecurityMiddleware
 from app.web.openapi import install_api_openapi
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """What each app process does once when it starts serving: start a PDF probe server (its
+    ~0.1 s of start-up then falls before the first upload, not into it)."""
+    pdfcheck.prestart()
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     logging.basicConfig(
@@ -66,10 +77,23 @@ def create_app() -> FastAPI:
         dependencies=[Depends(csrf_protect)],
         docs_url="/api/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.add_middleware(SecurityMiddleware)
     app.mount("/static", StaticFiles(directory=str(PROJECT_ROOT / "app" / "static")), name="static")
+    # A request is matched against the routers in this order (FastAPI walks them one by one,
+    # twice per request), so the busiest come first: the SAQ and verification APIs, evidence
+    # uploads, the SAQ and verification pages, panels, the public portal. No route of one router
+    # can match a path of another's (tests/web/test_routing.py), so the order never changes
+    # which route answers.
     for module in (
+        submissions_api,
+        verification_api,
+        evidence_api,
+        submissions_views,
+        verification_views,
+        panels_views,
+        portal_views,
         home,
         accounts_views,
         users_views,
@@ -92,19 +116,12 @@ def create_app() -> FastAPI:
         certificates_views,
         results_api,
         internal_views,
-        portal_views,
-        panels_views,
         panels_schedule_views,
         panels_api,
         conflicts_views,
-        evidence_api,
         evidence_views,
         audit_views,
-        verification_views,
-        verification_api,
-        submissions_views,
         submissions_submit_views,
-        submissions_api,
         improvement_views,
         precheck_views,
     ):

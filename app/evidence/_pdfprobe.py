@@ -12,6 +12,8 @@ the app, so a hostile PDF can reach neither the database nor the network setting
 
 from __future__ import annotations
 
+import errno
+import io
 import json
 import mmap
 import os
@@ -21,17 +23,48 @@ import select
 import signal
 import sys
 import time
-from typing import Any
+import zlib
+from typing import IO, Any
 
 _ACTIVE = re.compile(rb"/(JavaScript|JS|Launch)(?![A-Za-z0-9#_.-])")
 MAX_DEPTH = 60
 
 
+def _address_space() -> int:
+    """Bytes of address space this process holds now (the first field of /proc/self/statm)."""
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
 def _limit(seconds: int, memory_mb: int) -> None:
+    """Limit CPU time, and the memory the check may take *on top of* what the process already
+    holds: an absolute limit would mean less the bigger the (warm) checker happens to be, and
+    below its current size every new mapping fails at once whatever the file."""
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
-    mem = memory_mb * 1024 * 1024
+    mem = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+HEADROOM = 4 * 1024 * 1024  # a failure with less than this left is blamed on the limit
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether a failure comes from the memory limit rather than from the file: a MemoryError
+    anywhere in its chain, zlib's own 'insufficient memory' (pypdf turns it into other errors),
+    or too little memory left to allocate a few megabytes now."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, MemoryError):
+            return True
+        if isinstance(seen, zlib.error) and "insufficient memory" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        bytearray(HEADROOM)
+    except MemoryError:
+        return True
+    return False
 
 
 def _no_files() -> None:
@@ -100,7 +133,8 @@ def _next_stream(data: mmap.mmap, pos: int) -> tuple[int, int]:
         pos = after
 
 
-def check(path: str) -> dict[str, Any]:
+def check(path: str | IO[bytes]) -> dict[str, Any]:
+    """The verdict on a file (a path; an open file is checked without the raw scan)."""
     from pypdf import PdfReader
     from pypdf.generic import IndirectObject
 
@@ -125,7 +159,7 @@ def check(path: str) -> dict[str, Any]:
         except Exception:  # noqa: S112 (an unreadable object: the raw scan below still sees it)
             continue
         found = _active(obj)
-    if not found:
+    if not found and isinstance(path, str):
         found = _raw_scan(path)
     if found:
         return {"ok": False, "problem": found}
@@ -170,11 +204,17 @@ def judge(path: str, text_chars: int) -> dict[str, Any]:
     """The verdict on one file; every failure of pypdf becomes a reason, never an exception."""
     try:
         return extract(path, text_chars) if text_chars else check(path)
-    except MemoryError:
+    except (MemoryError, SystemError):  # SystemError: CPython's C code ran out of memory
         return {"ok": False, "problem": "too_heavy"}
+    except OSError as exc:  # mapping the file for the raw scan found no memory left
+        if exc.errno == errno.ENOMEM or _out_of_memory(exc):
+            return {"ok": False, "problem": "too_heavy"}
+        return {"ok": False, "problem": "corrupt", "detail": "OSError"}
     except RecursionError:
         return {"ok": False, "problem": "corrupt", "detail": "RecursionError"}
     except Exception as exc:  # pypdf raises many kinds on broken files
+        if _out_of_memory(exc):
+            return {"ok": False, "problem": "too_heavy"}
         return {"ok": False, "problem": "corrupt", "detail": type(exc).__name__}
 
 
@@ -225,10 +265,24 @@ def forked(path: str, seconds: int, memory_mb: int, text_chars: int) -> dict[str
     return verdict if isinstance(verdict, dict) else {"ok": False, "problem": "corrupt"}
 
 
+def _warm_up() -> None:
+    """Check a one-page PDF made here, so that what pypdf builds on first use (about half of a
+    fresh child's work on a small file) is already in the server when it forks."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buf = io.BytesIO()
+    writer.write(buf)
+    buf.seek(0)
+    check(buf)
+
+
 def serve() -> None:
     """Answer request lines on stdin with verdict lines on stdout until stdin closes."""
     import pypdf  # noqa: F401  (once, here: every child starts with it loaded)
 
+    _warm_up()
     for line in sys.stdin.buffer:
         try:
             req = json.loads(line)

@@ -143,6 +143,25 @@ def _drop(server: _Server) -> None:
         _servers.release()
 
 
+def prestart() -> None:
+    """Start one server now unless the process already has an idle one, so that the first
+    upload after a start does not wait for (and a burst of first uploads does not start
+    several of) them. Called when the app starts; the server warms up in its own process."""
+    if not _servers.acquire(blocking=False):
+        return
+    with _idle_lock:
+        have_one = bool(_idle)
+    if have_one:
+        _servers.release()
+        return
+    try:
+        server = _Server()
+    except BaseException:
+        _servers.release()
+        raise
+    _give_back(server)
+
+
 @atexit.register
 def _close_all() -> None:
     with _idle_lock:

@@ -17,7 +17,7 @@ from app.accounts import service as accounts
 from app.accounts.rules import Actor
 from app.config import get_settings
 from app.db import get_db as _plain_get_db
-from app.db import open_session
+from app.db import open_session, opening_blocks
 from app.errors import Forbidden, NotAuthenticated
 from app.jobs.service import run_deferred
 from app.orgs.models import Organisation, OrgInfo
@@ -55,8 +55,19 @@ def _slot() -> asyncio.Semaphore:
 
 
 def _finish(db: Session) -> None:
-    db.commit()
-    run_deferred(db)
+    """Commit, run what waited for the commit, and end the session (one trip to a thread)."""
+    try:
+        db.commit()
+        run_deferred(db)
+    finally:
+        db.close()
+
+
+def _discard(db: Session) -> None:
+    try:
+        db.rollback()
+    finally:
+        db.close()
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -66,21 +77,25 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     burst of requests would each take a connection in the auth step and then wait for a worker
     thread, while the threads waited for connections (a deadlock broken only by the pool's
     30 s timeout). With fewer slots than connections and threads, a request that holds a
-    session always gets both.
+    session always gets both. A session is opened in the event loop unless opening it waits
+    for a lock (SQLite's write lock), and ended with one trip to a worker thread.
     """
     async with _slot():
-        db = await run_in_threadpool(open_session, write=request.method not in SAFE_METHODS)
+        write = request.method not in SAFE_METHODS
+        if opening_blocks(write=write):
+            db = await run_in_threadpool(open_session, write=write)
+        else:
+            db = open_session(write=write)
         db.info["defer_after_commit"] = True
         try:
             yield db
-            await run_in_threadpool(_finish, db)
         except BaseException:
             with anyio.CancelScope(shield=True):  # a client gone away still rolls back
-                await run_in_threadpool(db.rollback)
+                await run_in_threadpool(_discard, db)
             raise
-        finally:
-            with anyio.CancelScope(shield=True):
-                await run_in_threadpool(db.close)
+        else:
+            with anyio.CancelScope(shield=True):  # the commit, once begun, ends in this task
+                await run_in_threadpool(_finish, db)
 
 
 _ = _plain_get_db  # scripts and jobs use the plain one

@@ -83,9 +83,46 @@ def test_a_launch_action_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_pdf_that_needs_more_memory_than_allowed_is_refused(tmp_path: Path) -> None:
-    verdict = check_pdf(_file(tmp_path, pdfs.pdf()), memory_mb=16)
+    # 800 kB on disk, about 20 MB once its arrays are read: more than the 8 MB allowed
+    verdict = check_pdf(_file(tmp_path, pdfs.heavy_pdf()), memory_mb=8)
     assert not verdict.ok and verdict.problem == "too_heavy"
     assert "terlalu berat" in verdict.message
+
+
+def test_the_memory_limit_counts_from_what_the_checker_already_holds(tmp_path: Path) -> None:
+    # The warm checker holds tens of megabytes; the same 8 MB that refuse the heavy file above
+    # are enough for an ordinary one, however big the checker happens to be.
+    for pages in (1, 30):
+        assert check_pdf(_file(tmp_path, pdfs.pdf(pages=pages)), memory_mb=8).ok
+
+
+def test_text_that_inflates_beyond_the_limit_is_too_heavy_not_corrupt(tmp_path: Path) -> None:
+    from app.evidence import _pdfprobe
+
+    path = str(_file(tmp_path, pdfs.heavy_pdf(numbers=0, content_mb=64)))
+    # zlib cannot allocate its output: pypdf raises its own error, which must not read "corrupt"
+    assert _pdfprobe.forked(path, 10, 16, 500) == {"ok": False, "problem": "too_heavy"}
+
+
+def test_errors_that_come_from_the_memory_limit_are_told_apart() -> None:
+    import zlib
+
+    from app.evidence import _pdfprobe
+
+    def raised(exc: BaseException, cause: BaseException | None = None) -> BaseException:
+        try:
+            raise exc from cause
+        except BaseException as caught:
+            return caught
+
+    # pypdf turns a failed allocation into its own errors; the chain still tells
+    assert _pdfprobe._out_of_memory(raised(ValueError("stream"), MemoryError()))
+    assert _pdfprobe._out_of_memory(
+        raised(zlib.error("Error -4 while decompressing data: insufficient memory"))
+    )
+    # a broken file with memory to spare is corrupt
+    assert not _pdfprobe._out_of_memory(raised(zlib.error("Error -3 while decompressing data")))
+    assert not _pdfprobe._out_of_memory(raised(KeyError("/Root")))
 
 
 def test_the_child_cannot_write_files(tmp_path: Path) -> None:
@@ -323,3 +360,19 @@ def test_overlapping_uploads_share_a_few_servers(tmp_path: Path) -> None:
             verdicts = list(pool.map(lambda _: check_pdf(path), range(16)))
     assert all(v.ok for v in verdicts)
     assert 1 <= len(started) <= pdfcheck.MAX_SERVERS  # waited for a free one, never a 4th
+
+
+def test_the_app_starts_a_server_before_the_first_upload(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from app.evidence import pdfcheck
+    from app.main import create_app
+
+    pdfcheck._close_all()
+    with TestClient(create_app()):
+        assert len(pdfcheck._idle) == 1
+        server = pdfcheck._idle[0]
+        pdfcheck.prestart()  # one idle server is enough: no second one
+        assert pdfcheck._idle == [server]
+    assert check_pdf(_file(tmp_path, pdfs.pdf())).ok
+    assert pdfcheck._idle == [server]  # the first upload used it

@@ -17,6 +17,7 @@ from app.precheck import rules, service
 from app.precheck.models import PrecheckFile, PrecheckLink, Suggestion
 from app.submissions.models import AnswerLink
 from app.verification.service import assign_verifier
+from tests.evidence import pdfs as evidence_pdfs
 from tests.factories import Factory
 from tests.precheck import pdfs
 from tests.precheck.conftest import Attach, run
@@ -349,7 +350,8 @@ def test_a_pdf_too_heavy_for_the_limits_is_marked_not_examined(
     from app.config import get_settings
 
     body = vw.bodies[0]
-    ef = attach(body, vw.items["1.2"], pdfs.dip_decree(vw.cycle.year))
+    # its page's text inflates to 64 MB: more than the 16 MB allowed
+    ef = attach(body, vw.items["1.2"], evidence_pdfs.heavy_pdf(numbers=0, content_mb=64))
     monkeypatch.setattr(get_settings(), "evidence_pdf_check_memory_mb", 16)
     result = run(db, vw, body)
     exam = db.scalars(select(PrecheckFile).where(PrecheckFile.evidence_file_id == ef.id)).one()
