@@ -12,7 +12,6 @@ pseudo-random answers. Idempotent: nothing happens when the cycle exists.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -35,6 +34,7 @@ from app.panels.models import PanelScore, PanelSlot, ScoreStatus
 from app.panels.rules import juror_body_score
 from app.questionnaires import transfer
 from app.questionnaires.models import Indicator, Item
+from app.questionnaires.service import spec_for
 from app.results import service as results
 from app.results.models import ResultRow
 from app.submissions.models import Answer, Submission, SubmissionStatus
@@ -169,16 +169,13 @@ def _targets(db: Session, cycle: Cycle) -> list[tuple[Body, str]]:
     return [(b, code) for b, code in rows]
 
 
-def _applies(codes: Sequence[str] | None, category: str) -> bool:
-    return not codes or category in codes
-
-
 def _questionnaire(
     db: Session, cycle: Cycle
 ) -> tuple[dict[str, list[DemoItem]], dict[str, dict[str, int]], list[RuleIndicator]]:
     """Per category the items that apply, Σ applicable weights per indicator, the indicators."""
     cats = categories.categories_of(db, cycle)
     qid = cats[0].questionnaire_id
+    assert qid is not None, "the demo's categories share one questionnaire"
     inds = {i.id: i for i in db.scalars(select(Indicator).where(Indicator.questionnaire_id == qid))}
     raw = list(
         db.scalars(
@@ -192,11 +189,10 @@ def _questionnaire(
     for cat in cats:
         mine: list[DemoItem] = []
         weights: dict[str, int] = {}
+        answered = {i.id for i in spec_for(db, qid, cat.code).items}
         for it in raw:
             ind = inds[it.indicator_id]
-            if not (
-                _applies(it.category_codes, cat.code) and _applies(ind.category_codes, cat.code)
-            ):
+            if it.id not in answered:
                 continue
             options = tuple(
                 sorted(

@@ -32,6 +32,7 @@ from app.improvement import rules
 from app.improvement.models import CarriedEvidence, CarrySetting
 from app.improvement.service import previous_cycle
 from app.questionnaires.models import Item, Questionnaire
+from app.questionnaires.service import spec_for
 from app.submissions import service as submissions
 from app.submissions.models import Answer, AnswerLink
 from app.submissions.models import Verdict as AnswerVerdict
@@ -230,12 +231,8 @@ def carry_plan(db: Session, cycle: Cycle, body_id: int) -> list[CarryLine]:
         )
     ):
         carried.setdefault(c.item_id, []).append(c)
-    items = [
-        i
-        for i in cycle_items(db, cycle)
-        if i.questionnaire_id == bq_category.questionnaire_id
-        and (not i.category_codes or bq_category.code in i.category_codes)
-    ]
+    answered = {i.id for i in spec_for(db, bq_category.questionnaire_id, bq_category.code).items}
+    items = [i for i in cycle_items(db, cycle) if i.id in answered]
     lines = []
     for item in items:
         p = before.get(item.code)

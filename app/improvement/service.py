@@ -23,6 +23,7 @@ from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, Validat
 from app.improvement import rules
 from app.improvement.models import Recommendation, RecommendationItem, RecommendationStatus
 from app.questionnaires.models import Indicator, Item
+from app.questionnaires.rules import ItemSpec
 from app.results.service import current_decree
 from app.submissions.models import Answer
 from app.verification import rules as vrules
@@ -80,7 +81,7 @@ def _target_ids(db: Session, cycle: Cycle) -> list[int]:
     )
 
 
-def rule_answer(item: Item, answer: Answer) -> vrules.Answer:
+def rule_answer(item: Item | ItemSpec, answer: Answer) -> vrules.Answer:
     """A stored answer as the pure rules see it; a yes/no answer follows its stored declared
     credit (the value the ranking sums), whatever spelling the form used."""
     declared = answer.declared

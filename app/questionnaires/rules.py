@@ -468,6 +468,7 @@ class ItemSpec:
     group_code: str = ""
     group_title: str = ""
     is_removed: bool = False
+    indicator_id: int = 0
 
     def applies_to(self, category_code: str) -> bool:
         return not self.is_removed and (self.categories is None or category_code in self.categories)

@@ -226,6 +226,7 @@ def spec_of(tree: Tree) -> QuestionnaireSpec:
                     group_code=chain[0].code if chain else "",
                     group_title=chain[0].title if chain else "",
                     is_removed=it.removed_at is not None,
+                    indicator_id=ind.id,
                 )
             )
         indicators.append(
@@ -273,6 +274,19 @@ def load_spec(db: Session, q: Questionnaire, category_code: str | None = None) -
         while len(_specs) > SPEC_CACHE_SIZE:
             _specs.popitem(last=False)
     return spec
+
+
+def spec_for(
+    db: Session, questionnaire_id: int, category_code: str | None = None
+) -> QuestionnaireSpec:
+    """`load_spec` by questionnaire id (cached). With a category: what that category answers,
+    the one rule of which items apply wherever items are shown, verified or scored. An item
+    applies when its indicator, every group above it and the item itself admit the category,
+    and it has not been withdrawn."""
+    q = db.get(Questionnaire, questionnaire_id)
+    if q is None:
+        raise NotFound("Kuesioner tidak ditemukan.")
+    return load_spec(db, q, category_code)
 
 
 _QUESTIONNAIRE_ROWS = (Questionnaire, Indicator, ItemGroup, Item)

@@ -32,6 +32,7 @@ from app.cycles.scoring import get_scoring_config
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.questionnaires.models import Indicator, Item
+from app.questionnaires.service import spec_for
 from app.results.models import (
     ComponentScore,
     Decree,
@@ -153,10 +154,6 @@ def cycle_frame(db: Session, cycle: Cycle) -> CycleFrame:
     )
 
 
-def _applies(codes: Sequence[str] | None, category: str) -> bool:
-    return not codes or category in codes
-
-
 def saq_scores(
     db: Session, cycle: Cycle, frame: CycleFrame, *, declared: bool = False
 ) -> dict[int, SaqScore]:
@@ -174,32 +171,29 @@ def saq_scores(
                 Indicator.questionnaire_id,
                 Indicator.code,
                 Indicator.weight,
-                Indicator.category_codes,
             ).where(Indicator.questionnaire_id.in_(questionnaire_ids))
         )
     )
-    items = list(
-        db.execute(
-            select(Item.id, Item.indicator_id, Item.weight, Item.category_codes).where(
-                Item.questionnaire_id.in_(questionnaire_ids), Item.removed_at.is_(None)
-            )
-        )
-    )
-    indicator_by_id = {i.id: i for i in indicators}
-    # Per category: Σ weights of applying items per indicator, and the items that do not apply.
+    # Per category: Σ weights of applying items per indicator, and the items that do not apply
+    # (the questionnaire spec's rule, as the SAQ workspace and the verification sheet apply it).
     applicable: dict[str, dict[str, int]] = {}
     excluded: dict[int, list[int]] = {}
     for code, cat in frame.categories.items():
-        weights: dict[str, int] = {}
-        for item in items:
-            ind = indicator_by_id[item.indicator_id]
-            if ind.questionnaire_id != cat.questionnaire_id:
-                continue
-            if _applies(item.category_codes, code) and _applies(ind.category_codes, code):
-                weights[ind.code] = weights.get(ind.code, 0) + item.weight
-            else:
-                excluded.setdefault(cat.id, []).append(item.id)
-        applicable[code] = weights
+        if cat.questionnaire_id is None:
+            applicable[code] = {}
+            continue
+        mine = spec_for(db, cat.questionnaire_id, code)
+        applicable[code] = {
+            ind.code: sum(i.weight for i in ind.items) for ind in mine.indicators if ind.items
+        }
+        answered = {i.id for i in mine.items}
+        others = [
+            i.id
+            for i in spec_for(db, cat.questionnaire_id).items
+            if not i.is_removed and i.id not in answered
+        ]
+        if others:
+            excluded[cat.id] = others
     credit = Answer.declared_credit_scaled if declared else Answer.credit_scaled
     query = (
         select(

@@ -36,7 +36,8 @@ from app.errors import (
     ValidationFailed,
 )
 from app.questionnaires.models import Indicator, Item
-from app.questionnaires.rules import options_from_json
+from app.questionnaires.rules import IndicatorSpec, ItemSpec, options_from_json
+from app.questionnaires.service import spec_for
 from app.submissions.models import Answer, Submission, SubmissionStatus
 from app.verification import rules
 from app.verification.models import (
@@ -194,19 +195,15 @@ def submitted_submission(db: Session, cycle: Cycle, body_id: int) -> Submission:
 # --- the questionnaire as pure rules ------------------------------------------------------------
 
 
-def _applies(codes: Sequence[str] | None, category: str) -> bool:
-    return not codes or category in codes
-
-
-def rule_item(item: Item, indicator_code: str) -> rules.Item:
-    """A stored item as the pure scoring rules see it."""
-    options = tuple(
-        rules.ChoiceOption(o.label, int(o.fraction * rules.FRACTION_SCALE))
-        for o in options_from_json(item.options or [])
-    )
+def rule_item(item: Item | ItemSpec, indicator_code: str) -> rules.Item:
+    """An item (stored, or from the questionnaire's spec) as the pure scoring rules see it."""
     kind = rules.AnswerType(item.answer_type)
-    if kind != rules.AnswerType.CHOICE:
-        options = ()
+    options: tuple[rules.ChoiceOption, ...] = ()
+    if kind == rules.AnswerType.CHOICE:
+        choices = item.options if isinstance(item, ItemSpec) else options_from_json(item.options)
+        options = tuple(
+            rules.ChoiceOption(o.label, int(o.fraction * rules.FRACTION_SCALE)) for o in choices
+        )
     return rules.Item(item.code, indicator_code, item.weight, kind, options)
 
 
@@ -214,7 +211,7 @@ def rule_item(item: Item, indicator_code: str) -> rules.Item:
 class Line:
     """One item of a body's verification sheet."""
 
-    item: Item
+    item: ItemSpec
     rule: rules.Item
     answer: Answer | None
     note: str = ""
@@ -247,11 +244,11 @@ class Sheet:
     body: Body
     category: CycleCategory
     assignment: Assignment | None
-    indicators: list[Indicator]
+    indicators: Sequence[IndicatorSpec]  # every indicator of the questionnaire, as ranked
     lines: list[Line]
     scores: rules.SaqComparison
 
-    def lines_of(self, indicator: Indicator) -> list[Line]:
+    def lines_of(self, indicator: IndicatorSpec) -> list[Line]:
         return [line for line in self.lines if line.item.indicator_id == indicator.id]
 
     @property
@@ -275,31 +272,18 @@ class Sheet:
 
 def _questionnaire(
     db: Session, category: CycleCategory
-) -> tuple[list[Indicator], list[tuple[Item, rules.Item]]]:
+) -> tuple[Sequence[IndicatorSpec], list[tuple[ItemSpec, rules.Item]]]:
+    """Every indicator of the category's questionnaire, and the items the category answers
+    (the cached spec: no questionnaire rows are read)."""
     if category.questionnaire_id is None:
         raise InvalidTransition("Kategori ini belum memiliki kuesioner.")
-    indicators = [
-        i
-        for i in db.scalars(
-            select(Indicator)
-            .where(Indicator.questionnaire_id == category.questionnaire_id)
-            .order_by(Indicator.position, Indicator.id)
-        )
-    ]
-    codes = {i.id: i.code for i in indicators if _applies(i.category_codes, category.code)}
-    items = [
-        (item, rule_item(item, codes[item.indicator_id]))
-        for item in db.scalars(
-            select(Item)
-            .where(Item.questionnaire_id == category.questionnaire_id, Item.removed_at.is_(None))
-            .order_by(Item.position, Item.id)
-        )
-        if item.indicator_id in codes and _applies(item.category_codes, category.code)
-    ]
-    return indicators, items
+    whole = spec_for(db, category.questionnaire_id)
+    mine = spec_for(db, category.questionnaire_id, category.code)
+    items = [(item, rule_item(item, ind.code)) for ind in mine.indicators for item in ind.items]
+    return whole.indicators, items
 
 
-def score_lines(indicators: Sequence[Indicator], lines: Sequence[Line]) -> rules.SaqComparison:
+def score_lines(indicators: Sequence[IndicatorSpec], lines: Sequence[Line]) -> rules.SaqComparison:
     """Raw and verified SAQ from the stored credits (the sums the ranking query makes)."""
     rule_indicators = [rules.Indicator(i.code, Decimal(i.weight)) for i in indicators]
     raw: dict[str, list[int]] = {}
@@ -359,7 +343,20 @@ def load_sheets(db: Session, cycle: Cycle, bodies: Sequence[Body]) -> dict[int, 
         return out
 
     answers = per_body(Answer)
-    verdicts = per_body(VerdictRecord)
+    # The note of each item's latest verdict (not the whole history, which grows with every
+    # verdict), as plain rows.
+    latest = (
+        select(func.max(VerdictRecord.id))
+        .where(VerdictRecord.cycle_id == cycle.id, VerdictRecord.body_id.in_(ids))
+        .group_by(VerdictRecord.body_id, VerdictRecord.item_id)
+    )
+    notes_of: dict[int, dict[int, str]] = {}
+    for body_id, item_id, note in db.execute(
+        select(VerdictRecord.body_id, VerdictRecord.item_id, VerdictRecord.note).where(
+            VerdictRecord.id.in_(latest)
+        )
+    ):
+        notes_of.setdefault(body_id, {})[item_id] = note
     clarifications = per_body(Clarification)
     assignments = {a.body_id: a for rows in per_body(Assignment).values() for a in rows}
     sheets: dict[int, Sheet] = {}
@@ -367,7 +364,7 @@ def load_sheets(db: Session, cycle: Cycle, bodies: Sequence[Body]) -> dict[int, 
         category = categories[body.id]
         indicators, items = questionnaires[category.id]
         by_item = {a.item_id: a for a in answers.get(body.id, [])}
-        notes = {rec.item_id: rec.note for rec in verdicts.get(body.id, [])}
+        notes = notes_of.get(body.id, {})
         clar: dict[int, list[Clarification]] = {}
         for c in clarifications.get(body.id, []):
             clar.setdefault(c.item_id, []).append(c)
@@ -643,13 +640,11 @@ def _answer_for(db: Session, cycle: Cycle, body_id: int, item_id: int) -> tuple[
     if answer is None or item is None:
         raise NotFound("Jawaban butir ini tidak ditemukan.")
     category = category_of(db, cycle, body_id)
-    indicator = db.get(Indicator, item.indicator_id)
     if (
         category is None
-        or indicator is None
-        or item.removed_at is not None
-        or not _applies(item.category_codes, category.code)
-        or not _applies(indicator.category_codes, category.code)
+        or category.questionnaire_id is None
+        or item_id
+        not in {i.id for i in spec_for(db, category.questionnaire_id, category.code).items}
     ):
         raise ValidationFailed(f"Butir {item.code} tidak berlaku untuk kategori badan publik ini.")
     return answer, item

@@ -76,6 +76,54 @@ def test_the_saq_comes_from_grouped_sums_over_applying_items_only(
     assert result.qualification == "Kurang Informatif"
 
 
+def test_a_group_scoped_to_another_category_counts_nowhere_for_a_body(
+    db: Session, factory: Factory
+) -> None:
+    """One rule of which items a category answers: the SAQ workspace, the verification sheet
+    and the ranking leave out the items of a group scoped to another category."""
+    from app.questionnaires.models import Indicator as IndicatorRow
+    from app.questionnaires.models import Item as ItemRow
+    from app.questionnaires.models import ItemGroup
+    from app.questionnaires.service import questionnaire_for_body
+    from app.verification import service as verification
+
+    _org, cycle = _open_cycle(factory)
+    body = targets(db, cycle)["pemkab_pemkot"]
+    group = db.scalars(select(ItemGroup).where(ItemGroup.code == "2.1")).one()
+    group.category_codes = ["opd_pemprov"]  # the items under it keep "all"
+    ind2 = db.scalars(
+        select(IndicatorRow).where(
+            IndicatorRow.questionnaire_id == group.questionnaire_id, IndicatorRow.code == "2"
+        )
+    ).one()
+    db.add(
+        ItemRow(
+            questionnaire_id=group.questionnaire_id,
+            indicator_id=ind2.id,
+            code="2.2",
+            text="Informasi serta merta diumumkan",
+            weight=1,
+            position=99,
+        )
+    )
+    db.flush()
+    set_rules(db, cycle)
+    submit(db, cycle, body, {"2.1.1": 0, "2.1.3": 0})
+
+    answered = {"1.1", "1.2", "2.2"}
+    workspace = questionnaire_for_body(db, cycle, body)
+    assert workspace is not None and {i.code for i in workspace.spec.items} == answered
+    sheet = verification.load_sheet(db, cycle, body)
+    assert {line.item.code for line in sheet.lines} == answered
+    # Full credit on every item the body answers: 100, whatever it "answered" under 2.1
+    # (counted, 2.1.1 and 2.1.3 at 0 would make indicator 2 one third: 20 + 40 = 60 points).
+    assert sheet.scores.verified.total == D(100)
+    frame = service.cycle_frame(db, cycle)
+    assert service.saq_scores(db, cycle, frame)[body].total == D(100)
+    (result,) = [r for r in service.calculate(db, cycle).results if r.body_id == body]
+    assert result.score == D(100)
+
+
 def test_results_are_stored_as_numbered_versions_with_rules_and_inputs(
     db: Session, factory: Factory
 ) -> None:
