@@ -17,7 +17,7 @@ from app.cycles.models import Cycle, CycleCategory, CycleTarget
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.orgs.service import categories as catalogue
 from app.questionnaires import service as questionnaires
-from app.questionnaires.models import Item, ItemGroup, Questionnaire
+from app.questionnaires.models import Indicator, Item, ItemGroup, Questionnaire
 
 CATEGORY_CODE_RE = re.compile(r"^[a-z0-9_]{2,40}$")
 
@@ -175,8 +175,15 @@ def update_category(
     return cat
 
 
+_WHAT: dict[type[Indicator | ItemGroup | Item], str] = {
+    Indicator: "Indikator",
+    ItemGroup: "Kelompok butir",
+    Item: "Butir",
+}
+
+
 def remove_category(db: Session, actor: Actor, cycle: Cycle, category_id: int) -> None:
-    """Remove an empty category no questionnaire item refers to."""
+    """Remove an empty category that no indicator, group or item of a questionnaire names."""
     require_manager(actor, cycle)
     cat = get_category(db, cycle, category_id)
     if db.scalar(select(CycleTarget.id).where(CycleTarget.cycle_category_id == cat.id).limit(1)):
@@ -184,7 +191,7 @@ def remove_category(db: Session, actor: Actor, cycle: Cycle, category_id: int) -
             f"Kategori {cat.name} masih memiliki badan publik sasaran; "
             "pindahkan atau keluarkan dulu."
         )
-    for model in (Item, ItemGroup):
+    for model in (Indicator, ItemGroup, Item):
         for codes in db.scalars(
             select(model.category_codes)
             .join(Questionnaire, Questionnaire.id == model.questionnaire_id)
@@ -192,7 +199,7 @@ def remove_category(db: Session, actor: Actor, cycle: Cycle, category_id: int) -
         ):
             if cat.code in (codes or []):
                 raise InvalidTransition(
-                    f"Butir kuesioner masih merujuk kategori {cat.code}; "
+                    f"{_WHAT[model]} kuesioner masih merujuk kategori {cat.code}; "
                     "ubah kolom berlaku-untuk dulu."
                 )
     _audit(db, actor, cycle, "cycle.category_removed", code=cat.code, name=cat.name)

@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Role
@@ -25,6 +26,7 @@ from app.cycles.rules import (
 from app.db import utcnow
 from app.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.questionnaires import service as questionnaires
+from app.questionnaires.models import Indicator
 from tests.factories import Factory
 
 
@@ -289,6 +291,25 @@ def test_categories_can_be_added_renamed_and_removed_when_unused(
         categories.remove_target(db, actor, cycle, body_id=b.id)
     with pytest.raises(InvalidTransition, match="merujuk kategori opd_pemprov"):
         categories.remove_category(db, actor, cycle, opd.id)
+
+
+def test_a_category_an_indicator_alone_names_is_not_removed(factory: Factory, db: Session) -> None:
+    # Removing it would leave an indicator scoped to a category that no longer exists, whose
+    # items would then count for nobody.
+    org = factory.commission()
+    cycle = factory.cycle(org)
+    actor = system_actor(org.id)
+    desa = categories.add_category(db, actor, cycle, code="desa", name="Pemerintah Desa")
+    (q,) = questionnaires.list_questionnaires(db, cycle)
+    indicator = db.scalars(select(Indicator).where(Indicator.questionnaire_id == q.id)).first()
+    assert indicator is not None
+    indicator.category_codes = ["desa"]
+    db.flush()
+    with pytest.raises(InvalidTransition, match="Indikator kuesioner masih merujuk kategori desa"):
+        categories.remove_category(db, actor, cycle, desa.id)
+    indicator.category_codes = []
+    db.flush()
+    categories.remove_category(db, actor, cycle, desa.id)
 
 
 def test_catalogue_categories_are_added_once(factory: Factory, db: Session) -> None:
