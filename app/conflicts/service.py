@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,13 +34,37 @@ def _parents(db: Session, body_ids: set[int]) -> dict[int, int | None]:
     return {bid: parent for bid, parent in rows}
 
 
+def conflicts_of(db: Session, user_ids: Iterable[int], body_ids: set[int]) -> dict[int, set[int]]:
+    """Per user (of `user_ids`), which of `body_ids` the user may not judge, by the users'
+    declared affiliations; two queries whatever the number of users. Users with no conflict
+    among `body_ids` are left out."""
+    users = set(user_ids)
+    if not users or not body_ids:
+        return {}
+    linked: dict[int, set[int]] = {}
+    for user_id, body_id in db.execute(
+        select(Affiliation.user_id, Affiliation.body_id).where(
+            Affiliation.user_id.in_(users),
+            Affiliation.revoked_at.is_(None),
+            Affiliation.body_id.is_not(None),
+        )
+    ):
+        if body_id is not None:
+            linked.setdefault(user_id, set()).add(body_id)
+    if not linked:
+        return {}
+    parent_of = _parents(db, set().union(*linked.values()) | body_ids)
+    out: dict[int, set[int]] = {}
+    for user_id, affiliated in linked.items():
+        found = {b for b in body_ids if is_conflicted(affiliated, b, parent_of)}
+        if found:
+            out[user_id] = found
+    return out
+
+
 def conflicted_body_ids(db: Session, user_id: int, body_ids: set[int]) -> set[int]:
     """Which of `body_ids` the user may not judge, by the user's declared affiliations."""
-    linked = {a.body_id for a in active_affiliations(db, user_id) if a.body_id is not None}
-    if not linked or not body_ids:
-        return set()
-    parent_of = _parents(db, linked | body_ids)
-    return {b for b in body_ids if is_conflicted(linked, b, parent_of)}
+    return conflicts_of(db, (user_id,), body_ids).get(user_id, set())
 
 
 def has_conflict(db: Session, user_id: int, body_id: int) -> bool:

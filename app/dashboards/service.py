@@ -192,16 +192,20 @@ def juror_progress(db: Session, actor: Actor, cycle: Cycle) -> list[JurorProgres
     """Per panel and juror: scores done (submitted or abstained) of those owed."""
     require_dashboard_reader(actor, cycle)
     out: list[JurorProgress] = []
-    for panel in panels.panels_of(db, cycle):
-        slots = panels.slots_of(db, panel)
-        prog = panels.progress(db, panel)
-        for _, user in panels.members_of(db, panel):
+    for state in panels.panel_states(db, cycle):
+        prog = state.progress
+        for _, user in state.members:
             missing = sum(1 for u, _ in prog.missing if u.id == user.id)
             conflicted = sum(1 for uid, _ in prog.conflicted if uid == user.id)
-            owed = len(slots) - conflicted
+            owed = len(state.slots) - conflicted
             out.append(
                 JurorProgress(
-                    panel.name, user.full_name, owed, owed - missing, conflicted, panel.is_locked
+                    state.panel.name,
+                    user.full_name,
+                    owed,
+                    owed - missing,
+                    conflicted,
+                    state.panel.is_locked,
                 )
             )
     return out

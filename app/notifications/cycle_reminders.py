@@ -254,10 +254,13 @@ def remind_pending_jurors(db: Session, now: datetime) -> int:
             continue
         org = db.get(Organisation, cycle.organisation_id)
         assert org is not None
-        for panel in panels.unlocked_panels(db, cycle):
-            presented = {s.body_id for s, _ in panels.slots_of(db, panel) if s.ends_at <= now}
+        for state in panels.panel_states(db, cycle):
+            if state.panel.is_locked:
+                continue
+            panel = state.panel
+            presented = {s.body_id for s, _ in state.slots if s.ends_at <= now}
             owed: dict[int, tuple[User, list[str]]] = {}
-            for user, body in panels.progress(db, panel).missing:
+            for user, body in state.progress.missing:
                 if body.id in presented:
                     owed.setdefault(user.id, (user, []))[1].append(body.name)
             for user, names in owed.values():

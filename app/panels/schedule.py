@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor
 from app.bodies.models import Body
-from app.conflicts.service import conflicted_body_ids
+from app.conflicts.service import conflicts_of
 from app.cycles.access import organisation_of, require_manager
 from app.cycles.models import Cycle
 from app.cycles.rules import to_utc
@@ -36,10 +36,8 @@ def slot_minutes(db: Session, cycle: Cycle) -> int:
 
 
 def _room_conflicts(db: Session, panel: Panel, body_ids: set[int]) -> frozenset[int]:
-    out: set[int] = set()
-    for m, _ in members_of(db, panel):
-        out |= conflicted_body_ids(db, m.user_id, body_ids)
-    return frozenset(out)
+    found = conflicts_of(db, (m.user_id for m, _ in members_of(db, panel)), body_ids)
+    return frozenset(set().union(*found.values()))
 
 
 @dataclass(frozen=True)

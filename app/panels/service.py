@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.accounts.rules import Actor, Role
 from app.audit.service import record
 from app.bodies.models import Body
-from app.conflicts.service import conflicted_body_ids, has_conflict
+from app.conflicts.service import conflicts_of, has_conflict
 from app.cycles.access import actor_id, can_manage, is_staff_of, require_manager
 from app.cycles.models import Cycle
 from app.cycles.schedule import require_stage_open
@@ -697,13 +697,6 @@ def slots_of(db: Session, panel: Panel) -> list[tuple[PanelSlot, Body]]:
     )
 
 
-def panel_conflicts(db: Session, panel: Panel, body_ids: set[int]) -> dict[int, set[int]]:
-    """Per juror of the panel, the bodies (of `body_ids`) the juror may not judge."""
-    return {
-        m.user_id: conflicted_body_ids(db, m.user_id, body_ids) for m, _ in members_of(db, panel)
-    }
-
-
 # --- scoring -------------------------------------------------------------------------------------
 
 
@@ -905,25 +898,90 @@ class Progress:
     unready: list[User]
 
 
-def progress(db: Session, panel: Panel) -> Progress:
-    slots = slots_of(db, panel)
-    bodies = {b.id: b for _, b in slots}
-    conflicts = panel_conflicts(db, panel, set(bodies))
-    done = {
-        (s.juror_id, s.body_id) for s in panel_scores(db, panel) if s.status != ScoreStatus.DRAFT
-    }
+def _progress(
+    members: list[tuple[PanelMember, User]],
+    slots: list[tuple[PanelSlot, Body]],
+    conflicts: dict[int, set[int]],
+    done: set[tuple[int, int]],
+) -> Progress:
     missing: list[tuple[User, Body]] = []
     conflicted: set[tuple[int, int]] = set()
     unready: list[User] = []
-    for m, user in members_of(db, panel):
+    for m, user in members:
         if not m.is_ready:
             unready.append(user)
         for _, body in slots:
-            if body.id in conflicts.get(m.user_id, set()):
+            if body.id in conflicts.get(m.user_id, ()):
                 conflicted.add((m.user_id, body.id))
             elif (m.user_id, body.id) not in done:
                 missing.append((user, body))
     return Progress(missing, conflicted, unready)
+
+
+def progress(db: Session, panel: Panel) -> Progress:
+    slots = slots_of(db, panel)
+    members = members_of(db, panel)
+    conflicts = conflicts_of(db, (m.user_id for m, _ in members), {b.id for _, b in slots})
+    done = {
+        (s.juror_id, s.body_id) for s in panel_scores(db, panel) if s.status != ScoreStatus.DRAFT
+    }
+    return _progress(members, slots, conflicts, done)
+
+
+@dataclass(frozen=True)
+class PanelState:
+    """A panel with its members (chair first), its slots in order and who still owes a score."""
+
+    panel: Panel
+    members: list[tuple[PanelMember, User]]
+    slots: list[tuple[PanelSlot, Body]]
+    progress: Progress
+
+
+def panel_states(db: Session, cycle: Cycle) -> list[PanelState]:
+    """Every panel of the cycle with its members, slots and progress, in the same handful of
+    queries whatever the number of panels, jurors and bodies (dashboard, reminders)."""
+    all_panels = panels_of(db, cycle)
+    if not all_panels:
+        return []
+    ids = [p.id for p in all_panels]
+    members: dict[int, list[tuple[PanelMember, User]]] = {i: [] for i in ids}
+    for m, user in db.execute(
+        select(PanelMember, User)
+        .join(User, User.id == PanelMember.user_id)
+        .where(PanelMember.panel_id.in_(ids))
+        .order_by(PanelMember.is_chair.desc(), User.full_name)
+    ):
+        members[m.panel_id].append((m, user))
+    slots: dict[int, list[tuple[PanelSlot, Body]]] = {i: [] for i in ids}
+    for slot, body in db.execute(
+        select(PanelSlot, Body)
+        .join(Body, Body.id == PanelSlot.body_id)
+        .where(PanelSlot.panel_id.in_(ids))
+        .order_by(PanelSlot.starts_at, PanelSlot.position)
+    ):
+        slots[slot.panel_id].append((slot, body))
+    done: dict[int, set[tuple[int, int]]] = {i: set() for i in ids}
+    for panel_id, juror_id, body_id in db.execute(
+        select(PanelScore.panel_id, PanelScore.juror_id, PanelScore.body_id).where(
+            PanelScore.panel_id.in_(ids), PanelScore.status != ScoreStatus.DRAFT
+        )
+    ):
+        done[panel_id].add((juror_id, body_id))
+    conflicts = conflicts_of(
+        db,
+        {m.user_id for rows in members.values() for m, _ in rows},
+        {b.id for rows in slots.values() for _, b in rows},
+    )
+    return [
+        PanelState(
+            p,
+            members[p.id],
+            slots[p.id],
+            _progress(members[p.id], slots[p.id], conflicts, done[p.id]),
+        )
+        for p in all_panels
+    ]
 
 
 def can_lock(db: Session, actor: Actor, panel: Panel) -> bool:

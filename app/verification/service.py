@@ -21,7 +21,7 @@ from app.accounts.models import RoleGrant, User
 from app.accounts.rules import Actor, Role
 from app.audit.service import record
 from app.bodies.models import Body
-from app.conflicts.service import conflicted_body_ids, has_conflict
+from app.conflicts.service import conflicts_of, has_conflict
 from app.cycles.access import actor_id, can_manage, get_cycle_for_staff, require_manager
 from app.cycles.models import Cycle, CycleCategory, CycleStage, CycleTarget
 from app.cycles.schedule import require_stage_open
@@ -513,7 +513,9 @@ def auto_assign(db: Session, actor: Actor, cycle: Cycle) -> tuple[int, list[int]
         key = (a.verifier_id, cat_of.get(a.body_id, ""))
         cat_load[key] = cat_load.get(key, 0) + 1
     body_ids = {b for b, _ in todo}
-    conflicts = [(v, b) for v in verifiers for b in conflicted_body_ids(db, v, body_ids)]
+    conflicts = [
+        (v, b) for v, found in conflicts_of(db, verifiers, body_ids).items() for b in found
+    ]
     chosen, left = rules.balance_assignments(todo, verifiers, load, cat_load, conflicts)
     for body_id, verifier_id in chosen.items():
         assign_verifier(db, actor, cycle, body_id=body_id, verifier_id=verifier_id, method="auto")
@@ -595,9 +597,9 @@ def target_rows(db: Session, cycle: Cycle) -> list[TargetRow]:
     by_id = {u.id: u for u in verifiers}
     ids = {b.id for b, _ in rows}
     blocked: dict[int, set[int]] = {}
-    for v in verifiers:
-        for b in conflicted_body_ids(db, v.id, ids):
-            blocked.setdefault(b, set()).add(v.id)
+    for v_id, found in conflicts_of(db, by_id, ids).items():
+        for b in found:
+            blocked.setdefault(b, set()).add(v_id)
     out = []
     for body, cat in rows:
         a = assignments.get(body.id)

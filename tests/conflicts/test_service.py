@@ -27,6 +27,25 @@ def test_a_declared_parent_government_conflicts_with_its_units(
     assert not conflicts.has_conflict(db, juror.id, stranger.id)
 
 
+def test_conflicts_of_several_users_are_each_users_own(db: Session, factory: Factory) -> None:
+    org = factory.commission()
+    parent = factory.body(org)
+    unit = factory.body(org, parent_id=parent.id)
+    other = factory.body(org)
+    by_parent, by_other, by_name, none = (factory.user(org, Role.JURI) for _ in range(4))
+    for user, body_id in ((by_parent, parent.id), (by_other, other.id), (by_name, None)):
+        conflicts.declare_affiliation(
+            db, factory.actor(user, org), kind="other", name="Universitas X", body_id=body_id
+        )
+    users = [u.id for u in (by_parent, by_other, by_name, none)]
+    found = conflicts.conflicts_of(db, users, {parent.id, unit.id, other.id})
+    assert found == {by_parent.id: {parent.id, unit.id}, by_other.id: {other.id}}
+    for user_id in users:  # the same answer one user at a time
+        alone = conflicts.conflicted_body_ids(db, user_id, {parent.id, unit.id, other.id})
+        assert alone == found.get(user_id, set())
+    assert conflicts.conflicts_of(db, users, set()) == {}
+
+
 def test_a_withdrawn_affiliation_no_longer_conflicts(db: Session, factory: Factory) -> None:
     org = factory.commission()
     body = factory.body(org)

@@ -17,10 +17,14 @@ from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
+from app.accounts.rules import Role
 from app.bodies.models import Body
+from app.conflicts.models import Affiliation
 from app.cycles.access import system_actor
 from app.db import utcnow
 from app.evidence.models import EvidenceFile
+from app.orgs.models import Organisation
+from app.panels.models import Panel, PanelMember, PanelSlot
 from app.results import service as results
 from app.verification.service import assign_verifier
 from tests.factories import Factory, login
@@ -64,7 +68,7 @@ class Commission:
 
 
 def make_commission(factory: Factory, db: Session, size: int) -> Commission:
-    w = build(factory, db, bodies=size, verifiers=1)
+    w = build(factory, db, bodies=size, verifiers=size)
     sa = system_actor(w.org.id)
     for body in w.bodies:
         assign_verifier(db, sa, w.cycle, body_id=body.id, verifier_id=w.verifiers[0].id)
@@ -94,11 +98,44 @@ def make_commission(factory: Factory, db: Session, size: int) -> Commission:
     results.approve_decree(db, kom, w.cycle, decree, sk_number="SK/1", sk_date="2025-12-01")
     open_stage_now(db, w.cycle)
     results.publish_decree(db, kom, w.cycle, decree)
-    db.flush()
+    add_panels(factory, db, w.org.id, w.cycle.id, w.bodies[:size])  # rooms of the next round
     return Commission(
         ids={"cycle": w.cycle.id, "body": w.bodies[0].id, "set": rs.id},
         users={**w.users, "verifikator": w.verifiers[0]},
     )
+
+
+def add_panels(
+    factory: Factory, db: Session, org_id: int, cycle_id: int, bodies: list[Body]
+) -> None:
+    """One presentation room per body, its juror affiliated with the body (a conflict)."""
+    org = db.get(Organisation, org_id)
+    start = utcnow()
+    for n, body in enumerate(bodies):
+        panel = Panel(organisation_id=org_id, cycle_id=cycle_id, name=f"Ruang {n + 1}")
+        db.add(panel)
+        db.flush()
+        juror = factory.user(org, Role.JURI)
+        db.add(PanelMember(panel_id=panel.id, user_id=juror.id, is_chair=True))
+        db.add(
+            PanelSlot(
+                cycle_id=cycle_id,
+                panel_id=panel.id,
+                body_id=body.id,
+                starts_at=start,
+                ends_at=start + timedelta(minutes=30),
+            )
+        )
+        db.add(
+            Affiliation(
+                organisation_id=org_id,
+                user_id=juror.id,
+                kind="other",
+                name=body.name,
+                body_id=body.id,
+            )
+        )
+    db.flush()
 
 
 Page = tuple[str | None, Callable[[dict[str, int]], str]]
