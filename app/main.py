@@ -25,6 +25,7 @@ from app.evidence import api as evidence_api
 from app.evidence import pdfcheck
 from app.evidence import tasks as evidence_tasks
 from app.evidence import views as evidence_views
+from app.evidence.storage import get_storage
 from app.helpdesk import view_as as helpdesk_view_as
 from app.helpdesk import views as helpdesk_views
 from app.improvement import views as improvement_views
@@ -59,9 +60,12 @@ from app.web.openapi import install_api_openapi
 
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
-    """What each app process does once when it starts serving: start a PDF probe server (its
-    ~0.1 s of start-up then falls before the first upload, not into it)."""
+    """What each app process does once when it starts serving, so that it falls before the first
+    upload and not into it: start a PDF probe server (~0.1 s), and build the evidence storage's
+    client (for S3, boto3's imports and service models: about a second of CPU that would
+    otherwise stall the event loop at the first upload)."""
     pdfcheck.prestart()
+    get_storage()
     yield
 
 

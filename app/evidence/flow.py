@@ -22,7 +22,7 @@ from app.evidence.models import EvidenceFile
 from app.evidence.rules import UploadPolicy
 from app.evidence.storage import BlobNotFound, StorageError, StorageFull
 from app.evidence.upload import StagedUpload, receive
-from app.web.deps import current_actor, load_actor
+from app.web.deps import load_actor, require_actor
 
 log = logging.getLogger("monev.evidence")
 
@@ -70,7 +70,7 @@ class Stored:
 
 def actor_in(request: Request, db: Session) -> Actor:
     """The request's actor, resolved in a short transaction of the handler's own."""
-    return current_actor(load_actor(request, db))
+    return require_actor(load_actor(request, db))
 
 
 def _authorise(request: Request, body_id: int) -> Actor:

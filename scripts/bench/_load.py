@@ -501,6 +501,16 @@ def timeline(page_times: list[tuple[float, float]], step: float = 10.0) -> str:
     )
 
 
+def print_kinds(s: Stats) -> None:
+    """Latency per request kind, and the page p95 per 10 s of load."""
+    for kind, values in sorted(s.by_kind.items()):
+        print(
+            f"  {kind}: n={len(values)} p50_ms={statistics.median(values):.0f} "
+            f"p95_ms={p95(values):.0f}"
+        )
+    print("page loads per 10 s of load: " + timeline(s.page_times), flush=True)
+
+
 def p95(values: list[float]) -> float:
     if len(values) < 2:
         return values[0] if values else 0.0
@@ -622,12 +632,7 @@ def main() -> None:
             f"writes: p50_ms={statistics.median(s.writes or [0]):.0f} "
             f"p95_ms={p95(s.writes):.0f}"
         )
-        for kind, values in sorted(s.by_kind.items()):
-            print(
-                f"  {kind}: n={len(values)} p50_ms={statistics.median(values):.0f} "
-                f"p95_ms={p95(values):.0f}"
-            )
-        print("page loads per 10 s of load: " + timeline(s.page_times))
+        print_kinds(s)
         kinds: dict[str, int] = {}
         for err in s.errors:
             kind = re.sub(r"/\d+", "/{id}", err.split(" <", 1)[0].split(" {", 1)[0])[:160]

@@ -44,6 +44,7 @@ from scripts.bench._load import (  # noqa: E402
     open_windows,
     p95,
     pdf_template,
+    print_kinds,
     stop,
     wait_for,
 )
@@ -404,6 +405,11 @@ def main() -> None:
         times, mix = asyncio.run(with_mix(base, seeded, plan, args))
         stop(server)
         server = None
+        log = (work / "server.log").read_text(errors="replace")
+        kept = ROOT / "var" / "bench-scale-server.log"
+        kept.parent.mkdir(exist_ok=True)
+        kept.write_text(log)
+        print(f"server log ({kept}): {log.count('unexpected error')} unexpected errors")
         if mix is not None:
             acked = mix.acked
             print(
@@ -413,6 +419,7 @@ def main() -> None:
                 f"its pages p95_ms={p95(mix.stats.pages):.0f}",
                 flush=True,
             )
+            print_kinds(mix.stats)
             for err in mix.stats.errors[:5]:
                 print(f"  mix error: {err[:200]}")
         for name, values in times.items():
