@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -266,7 +267,7 @@ def remind_pending_jurors(db: Session, now: datetime) -> int:
             for user, names in owed.values():
                 msg = send_reminder_once(
                     db,
-                    trigger_key=f"juror-pending:panel:{panel.id}:day:{now.date().isoformat()}",
+                    trigger_key=f"juror-pending:panel:{panel.id}:day:{_local_day(now, org)}",
                     recipient=user,
                     template="juror_pending",
                     context={
@@ -333,6 +334,11 @@ def _verification_work(
     return owed
 
 
+def _local_day(now: datetime, org: Organisation) -> str:
+    """The commission's calendar day at `now` ("once a day" means once per local day)."""
+    return now.astimezone(ZoneInfo(org.timezone)).date().isoformat()
+
+
 @reminder_trigger("verifier_pending")
 def remind_pending_verifiers(db: Session, now: datetime) -> int:
     """Verifiers with unfinished bodies near the verification deadline, or appeals to decide."""
@@ -343,7 +349,7 @@ def remind_pending_verifiers(db: Session, now: datetime) -> int:
         for user, names in _verification_work(db, cycle, now).values():
             msg = send_reminder_once(
                 db,
-                trigger_key=f"verifier-pending:cycle:{cycle.id}:day:{now.date().isoformat()}",
+                trigger_key=f"verifier-pending:cycle:{cycle.id}:day:{_local_day(now, org)}",
                 recipient=user,
                 template="verifier_pending",
                 context={

@@ -4,6 +4,7 @@ end), broken evidence links (recheck, then remind) and jurors' pending scores.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -242,6 +243,13 @@ def test_bodies_with_working_links_hear_nothing(db: Session, factory: Factory) -
     assert db.scalars(select(Reminder)).all() == []
 
 
+def _later_same_local_day(at: datetime, timezone: str) -> datetime:
+    """A later moment of the commission's calendar day of `at` (never the next day, whatever
+    the hour the test runs at)."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return max(local, local.replace(hour=23, minute=59, second=0, microsecond=0))
+
+
 # --- jurors --------------------------------------------------------------------------------------
 
 
@@ -269,7 +277,7 @@ def test_jurors_owing_scores_are_reminded_once_a_day(db: Session, factory: Facto
     db.flush()
     assert remind_pending_jurors(db, window.opens_at - H) == 0  # stage not open
     assert remind_pending_jurors(db, t1) == 1
-    assert remind_pending_jurors(db, t1 + H) == 0
+    assert remind_pending_jurors(db, _later_same_local_day(t1, org.timezone)) == 0
     (mail,) = _sent_to(db, juror)
     assert presented.name in mail.body_text and later.name not in mail.body_text
     db.add(
