@@ -131,6 +131,9 @@ def load_actor(request: Request, db: Session = Depends(get_db, scope="function")
     request.state.actor = actor
     org = db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
     request.state.organisation = OrgInfo.of(org) if org else None
+    # The session's identity map holds objects weakly: kept here, the actor's commission stays
+    # in it for the request, so `cycle.organisation` and `db.get` find it without a query.
+    db.info["actor_organisation"] = org
     return actor
 
 

@@ -192,3 +192,15 @@ def test_the_counter_sees_statements_that_grow_with_rows(
         for b in bodies:
             db.get(Body, b.id)
     assert len(counter.statements) == 3
+
+
+@pytest.mark.parametrize("name", ["body SAQ page", "cycle dashboard", "verification dashboard"])
+def test_the_actors_commission_is_read_once_per_request(
+    name: str, client: TestClient, factory: Factory, db: Session, engine: Engine
+) -> None:
+    # The session holds loaded objects weakly: the actor's commission is kept for the request,
+    # so `cycle.organisation` finds it instead of reading it again.
+    c = make_commission(factory, db, N)
+    statements = statements_for(client, db, engine, c, PAGES[name])
+    reads = [s for s in statements if s.lstrip().startswith("SELECT organisations.")]
+    assert len(reads) == 1, reads
