@@ -424,18 +424,22 @@ def resolve_session(db: Session, token: str) -> tuple[User, UserSession] | None:
     now = utcnow()
     digest = token_digest(token)
     idle_cutoff = now - timedelta(minutes=s.session_idle_minutes)
-    # Touch first, read second: on SQLite a write as the first statement avoids a stale snapshot.
-    db.execute(
-        update(UserSession)
-        .where(
-            UserSession.token_hash == digest,
-            UserSession.last_seen_at < now - timedelta(seconds=60),
-            UserSession.last_seen_at >= idle_cutoff,
-            UserSession.expires_at > now,
+    touch_before = now - timedelta(seconds=60)  # last_seen_at is kept to the minute
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        # Touch first, read second: on SQLite a write as the first statement avoids a stale
+        # snapshot. Elsewhere the read comes first and the touch is written only when due.
+        db.execute(
+            update(UserSession)
+            .where(
+                UserSession.token_hash == digest,
+                UserSession.last_seen_at < touch_before,
+                UserSession.last_seen_at >= idle_cutoff,
+                UserSession.expires_at > now,
+            )
+            .values(last_seen_at=now)
+            .execution_options(synchronize_session=False)
         )
-        .values(last_seen_at=now)
-        .execution_options(synchronize_session=False)
-    )
     found = db.execute(  # the session and its user in one statement
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
@@ -449,6 +453,8 @@ def resolve_session(db: Session, token: str) -> tuple[User, UserSession] | None:
         return None
     if not user.is_active:
         return None
+    if not sqlite and sess.last_seen_at < touch_before:
+        sess.last_seen_at = now  # written with the request's transaction
     return user, sess
 
 

@@ -95,6 +95,30 @@ def test_sessions_expire_when_idle_and_absolutely(factory: Factory, db: Session)
     assert service.resolve_session(db, old.token) is None
 
 
+def test_a_session_is_touched_at_most_once_a_minute(factory: Factory, db: Session) -> None:
+    u = factory.user()
+    stale = service.start_session(db, u, ip="x", user_agent="y", old_token=None)
+    fresh = service.start_session(db, u, ip="x", user_agent="y", old_token=None)
+    stale.session.last_seen_at -= timedelta(minutes=2)
+    fresh.session.last_seen_at -= timedelta(seconds=10)
+    before = {stale.token: stale.session.last_seen_at, fresh.token: fresh.session.last_seen_at}
+    db.flush()
+    for token in before:
+        assert service.resolve_session(db, token) is not None
+    db.flush()
+    db.expire_all()
+    seen = {
+        t: db.scalars(
+            select(UserSession.last_seen_at).where(
+                UserSession.token_hash == service.token_digest(t)
+            )
+        ).one()
+        for t in before
+    }
+    assert seen[stale.token] > before[stale.token] + timedelta(seconds=100)  # touched: now
+    assert seen[fresh.token] == before[fresh.token]  # seen 10 s ago: left alone
+
+
 def test_password_reset_is_single_use_and_ends_sessions(factory: Factory, db: Session) -> None:
     u = factory.user(password=PW)
     sess = service.start_session(db, u, ip="x", user_agent="y", old_token=None)
