@@ -15,6 +15,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="monev-test-"))
 os.environ.update(
     ENVIRONMENT="test",
     HUEY_IMMEDIATE="1",
+    # The suite starts thousands of apps in one process: frozen start-up heaps would never be
+    # collected (tests/web/test_startup.py turns it on to check it).
+    GC_FREEZE="0",
     VAR_DIR=str(_TMP / "var"),
     SECRET_KEY="test-secret-key-0123456789",
     DATABASE_URL="",

@@ -11,8 +11,10 @@ now, so that every kind of user has work. Every user waits 1–3 s between actio
 - jurors save a draft score (POST /panel/{p}/badan/{b}) or open their panel;
 - public visitors read the rankings (/hasil and the published cycles it links).
 
-Staff authenticate with API bearer tokens (accepted on pages and forms too). After the run the
-servers are stopped and every acknowledged write is looked up in the database.
+Staff authenticate with API bearer tokens (accepted on pages and forms too). The mix first runs
+unmeasured for --warm-up seconds (a fresh process's cold start; its page p95 is printed apart,
+its errors count), then all users start again for --duration seconds. After the run the servers
+are stopped and every acknowledged write, of both phases, is looked up in the database.
 Last line: RESULT requests=<n> errors=<e> p95_ms=<p> lost_writes=<l>, where p95_ms covers page
 loads (GET); the p95 of writes is printed above it.
 """
@@ -408,25 +410,17 @@ class Users:
                 if r is not None and url == "/hasil":
                     links = sorted(set(re.findall(r'href="(/hasil/\d+)"', r.text)))
 
-    async def warm_up(self, rounds: int) -> None:
-        """Each page and write kind a few times, unmeasured: every worker compiles its
-        templates and opens its connections before the clock starts."""
-        plan, c = self.plan, self.plan.cycle_id
-        token, body_id, _ = plan.operators[0]
-        v_token, work = plan.verifiers[0]
-        j_token, panel_id, _, _ = plan.jurors[0]
-        urls = [
-            (token, f"/siklus/{c}/badan/{body_id}/saq"),
-            (token, f"/api/v1/cycles/{c}/bodies/{body_id}/answers"),
-            (v_token, "/verifikasi"),
-            (v_token, f"/api/v1/cycles/{c}/verification/bodies/{work[0][0]}"),
-            (j_token, f"/panel/{panel_id}"),
-            (None, "/hasil"),
-        ]
-        for _ in range(rounds):
-            for who, url in urls:
-                async with self.client(who) as client:
-                    await client.get(url)
+    async def warm_up(self, seconds: float, users: int) -> Stats:
+        """The mix itself for `seconds` before the clock starts. A freshly started process opens
+        its database connections (and PostgreSQL fills each new backend's catalogue caches),
+        starts PDF probes and compiles templates and statements in its first seconds: the same
+        load costs about twice the CPU then. Those seconds are measured apart (the cold start),
+        and their acknowledged writes are checked afterwards like all others."""
+        self.deadline = time.monotonic() + seconds
+        self.started = time.perf_counter()
+        await self.run(users)
+        cold, self.stats = self.stats, Stats()
+        return cold
 
     async def run(self, users: int) -> None:
         plan = self.plan
@@ -529,6 +523,9 @@ def main() -> None:
     parser.add_argument("--jurors-per-panel", type=int, default=5)
     parser.add_argument("--bodies-per-panel", type=int, default=8)
     parser.add_argument("--pdf-mb", type=float, default=1.0)
+    parser.add_argument(
+        "--warm-up", type=float, default=10, help="seconds of the mix before the clock starts"
+    )
     args = parser.parse_args()
 
     from scripts.pg_scratch import create, drop
@@ -600,9 +597,14 @@ def main() -> None:
             raise
         time.sleep(2)  # both workers up
         users = Users(f"http://127.0.0.1:{port}", plan, pdf, time.monotonic() + args.duration)
+        cold = asyncio.run(users.warm_up(args.warm_up, args.users))
+        print(
+            f"cold start (the mix's first {args.warm_up:.0f} s after the servers started, not "
+            f"counted below): {cold.requests} requests, {len(cold.errors)} errors, page "
+            f"p95_ms={p95(cold.pages):.0f}; {args.users} users start again",
+            flush=True,
+        )
         t = time.perf_counter()
-        asyncio.run(users.warm_up(3 * args.workers))
-        print(f"warmed up; {args.users} users start", flush=True)
         users.deadline = time.monotonic() + args.duration
         users.started = time.perf_counter()
         asyncio.run(users.run(args.users))
@@ -634,13 +636,14 @@ def main() -> None:
         )
         print_kinds(s)
         kinds: dict[str, int] = {}
-        for err in s.errors:
+        for err in cold.errors + s.errors:
             kind = re.sub(r"/\d+", "/{id}", err.split(" <", 1)[0].split(" {", 1)[0])[:160]
             kinds[kind] = kinds.get(kind, 0) + 1
         for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
             print(f"error x{n}: {kind}")
         print(
-            f"RESULT requests={s.requests} errors={len(s.errors)} p95_ms={p95(s.pages):.0f} "
+            f"RESULT requests={s.requests} errors={len(s.errors) + len(cold.errors)} "
+            f"p95_ms={p95(s.pages):.0f} "
             f"lost_writes={lost}",
             flush=True,
         )
