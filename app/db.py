@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -47,6 +47,37 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+T = TypeVar("T")
+_MEMO = "memo"
+
+
+def memo(db: Session, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()` once per session until the session writes: a read that several services
+    make in one request (a cycle's stages, a body's extensions) runs once. Forgotten at every
+    flush, bulk write, commit and rollback, and not used while changes wait for a flush (the
+    query's autoflush writes them first), so a request never reads back a stale value."""
+    store: dict[tuple[Any, ...], Any] = db.info.get(_MEMO, {})
+    if key in store and not (db.new or db.dirty or db.deleted):
+        return store[key]  # type: ignore[no-any-return]
+    value = compute()
+    db.info.setdefault(_MEMO, {})[key] = value
+    return value
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+for _event in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _event, _forget)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_on_bulk_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        _forget(state.session)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,7 +12,7 @@ from app.audit.service import record
 from app.bodies.models import Body
 from app.conflicts.models import Affiliation
 from app.conflicts.rules import AFFILIATION_KINDS, is_conflicted
-from app.db import utcnow
+from app.db import memo, utcnow
 from app.errors import Forbidden, NotFound, ValidationFailed
 
 
@@ -68,8 +68,13 @@ def conflicted_body_ids(db: Session, user_id: int, body_ids: set[int]) -> set[in
 
 
 def has_conflict(db: Session, user_id: int, body_id: int) -> bool:
-    """True when the user declared an affiliation with the body or its parent body."""
-    return body_id in conflicted_body_ids(db, user_id, {body_id})
+    """True when the user declared an affiliation with the body or its parent body (read once
+    per request: see `memo`)."""
+    return memo(
+        db,
+        ("conflict", user_id, body_id),
+        lambda: body_id in conflicted_body_ids(db, user_id, {body_id}),
+    )
 
 
 def declare_affiliation(

@@ -28,20 +28,19 @@ from app.cycles.rules import (
     to_local_input,
     to_utc,
 )
-from app.db import utcnow
+from app.db import memo, utcnow
 from app.errors import DeadlinePassed, InvalidTransition, NotFound, ValidationFailed
 from app.web.format import fmt_datetime
 
 
 def stages_of(db: Session, cycle: Cycle) -> list[CycleStage]:
-    """The cycle's stages in their order."""
-    return list(
-        db.scalars(
-            select(CycleStage)
-            .where(CycleStage.cycle_id == cycle.id)
-            .order_by(CycleStage.position, CycleStage.id)
-        )
+    """The cycle's stages in their order (read once per request: see `memo`)."""
+    stmt = (
+        select(CycleStage)
+        .where(CycleStage.cycle_id == cycle.id)
+        .order_by(CycleStage.position, CycleStage.id)
     )
+    return list(memo(db, ("stages", cycle.id), lambda: list(db.scalars(stmt))))
 
 
 def plans(stages: list[CycleStage]) -> list[StagePlan]:
@@ -49,9 +48,7 @@ def plans(stages: list[CycleStage]) -> list[StagePlan]:
 
 
 def get_stage(db: Session, cycle: Cycle, code: str) -> CycleStage | None:
-    return db.scalar(
-        select(CycleStage).where(CycleStage.cycle_id == cycle.id, CycleStage.code == code)
-    )
+    return next((s for s in stages_of(db, cycle) if s.code == code), None)
 
 
 def category_of_body(db: Session, cycle: Cycle, body_id: int) -> CycleCategory | None:
@@ -66,7 +63,8 @@ def category_of_body(db: Session, cycle: Cycle, body_id: int) -> CycleCategory |
 def extensions_for_body(
     db: Session, cycle: Cycle, body_id: int, stage: CycleStage | None = None
 ) -> list[StageExtension]:
-    """Active extensions that reach the body: named for it, or for its category in the cycle."""
+    """Active extensions that reach the body: named for it, or for its category in the cycle
+    (read once per request: see `memo`)."""
     its_category = select(CycleTarget.cycle_category_id).where(
         CycleTarget.cycle_id == cycle.id, CycleTarget.body_id == body_id
     )
@@ -79,11 +77,10 @@ def extensions_for_body(
             StageExtension.revoked_at.is_(None),
             or_(*who),
         )
-        .order_by(StageExtension.closes_at)
+        .order_by(StageExtension.closes_at, StageExtension.id)
     )
-    if stage is not None:
-        stmt = stmt.where(StageExtension.stage_id == stage.id)
-    return list(db.scalars(stmt))
+    every = memo(db, ("extensions", cycle.id, body_id), lambda: list(db.scalars(stmt)))
+    return [e for e in every if stage is None or e.stage_id == stage.id]
 
 
 @dataclass(frozen=True)

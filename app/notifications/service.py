@@ -160,16 +160,32 @@ def list_notifications(
 ) -> NotificationPage:
     """The actor's own notifications, newest first."""
     mine = Notification.user_id == actor.user_id
-    total = db.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
+    total, unread = db.execute(
+        select(func.count(), func.count().filter(Notification.read_at.is_(None))).where(mine)
+    ).one()
     page = max(1, page)
-    items = db.scalars(
-        select(Notification)
-        .where(mine)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    ).all()
-    return NotificationPage(list(items), total, unread_count(db, actor), page, per_page)
+    return NotificationPage(
+        recent_notifications(db, actor, offset=(page - 1) * per_page, limit=per_page),
+        total,
+        unread,
+        page,
+        per_page,
+    )
+
+
+def recent_notifications(
+    db: Session, actor: Actor, *, limit: int, offset: int = 0
+) -> list[Notification]:
+    """The actor's newest notifications (no counts: the SAQ page shows the last five)."""
+    return list(
+        db.scalars(
+            select(Notification)
+            .where(Notification.user_id == actor.user_id)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+    )
 
 
 def get_notification_for_owner(db: Session, actor: Actor, notification_id: int) -> Notification:

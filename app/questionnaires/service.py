@@ -22,7 +22,7 @@ from app.audit.service import record
 from app.cycles.access import actor_id, get_cycle_for_actor, is_staff_of, require_manager
 from app.cycles.models import Cycle, CycleCategory
 from app.cycles.schedule import category_of_body, get_stage
-from app.db import utcnow
+from app.db import memo, utcnow
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.questionnaires.models import (
     Indicator,
@@ -283,7 +283,10 @@ def spec_for(
     the one rule of which items apply wherever items are shown, verified or scored. An item
     applies when its indicator, every group above it and the item itself admit the category,
     and it has not been withdrawn."""
-    q = db.get(Questionnaire, questionnaire_id)
+    # kept for the request (see `memo`): the session's identity map holds rows weakly
+    q = memo(
+        db, ("questionnaire", questionnaire_id), lambda: db.get(Questionnaire, questionnaire_id)
+    )
     if q is None:
         raise NotFound("Kuesioner tidak ditemukan.")
     return load_spec(db, q, category_code)

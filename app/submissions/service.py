@@ -23,7 +23,7 @@ from app.bodies.models import Body
 from app.cycles.access import actor_id, organisation_of
 from app.cycles.models import Cycle, CycleCategory, CycleStatus
 from app.cycles.schedule import category_of_body, require_stage_open
-from app.db import utcnow
+from app.db import memo, utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.evidence import rules as evidence_rules
 from app.evidence import service as evidence
@@ -104,7 +104,9 @@ class Workspace:
 
 
 def units_of(db: Session, body: Body) -> list[Body]:
-    return list(db.scalars(select(Body).where(Body.parent_id == body.id).order_by(Body.name)))
+    """The body's PPID pelaksana units (read once per request: see `memo`)."""
+    stmt = select(Body).where(Body.parent_id == body.id).order_by(Body.name, Body.id)
+    return list(memo(db, ("units", body.id), lambda: list(db.scalars(stmt))))
 
 
 def get_workspace(db: Session, actor: Actor, cycle_id: int, body_id: int) -> Workspace:

@@ -26,7 +26,7 @@ from app.evidence import service as evidence
 from app.evidence.models import EvidenceFile, LinkCheck
 from app.improvement import service as improvement
 from app.improvement.models import RecommendationItem
-from app.notifications.service import list_notifications
+from app.notifications.service import recent_notifications
 from app.questionnaires.rules import ANSWER_TYPES, EVIDENCE_KINDS, IndicatorSpec, ItemSpec
 from app.submissions import rules, service, workflow
 from app.submissions.models import Answer, AnswerLink
@@ -156,7 +156,7 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
         "units": units,
         "operators": users,
         "broken": broken,
-        "messages": list_notifications(db, actor, per_page=5).items
+        "messages": recent_notifications(db, actor, limit=5)
         if actor.acts_for_body(ws.body.id) or ws.unit_ids
         else [],
         "next_action": rules.next_action(

@@ -23,9 +23,9 @@ from app.audit.service import record
 from app.bodies.models import Body
 from app.conflicts.service import conflicts_of, has_conflict
 from app.cycles.access import actor_id, can_manage, get_cycle_for_staff, require_manager
-from app.cycles.models import Cycle, CycleCategory, CycleStage, CycleTarget
-from app.cycles.schedule import require_stage_open
-from app.db import utcnow
+from app.cycles.models import Cycle, CycleCategory, CycleTarget
+from app.cycles.schedule import require_stage_open, stages_of
+from app.db import memo, utcnow
 from app.errors import (
     Conflict,
     DeadlinePassed,
@@ -87,13 +87,7 @@ def require_any_stage_open(
     now: datetime | None = None,
 ) -> None:
     """Pass when one of the stages the cycle has is open; else the first stage's refusal."""
-    known = set(
-        db.scalars(
-            select(CycleStage.code).where(
-                CycleStage.cycle_id == cycle.id, CycleStage.code.in_(codes)
-            )
-        )
-    )
+    known = {s.code for s in stages_of(db, cycle)}
     present = [c for c in codes if c in known] or [codes[0]]
     first: DomainError | None = None
     for code in present:
@@ -143,9 +137,10 @@ def get_cycle_for_verification(db: Session, actor: Actor, cycle_id: int) -> Cycl
 
 
 def assignment_of(db: Session, cycle: Cycle, body_id: int) -> Assignment | None:
-    return db.scalar(
-        select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.body_id == body_id)
-    )
+    """The body's verification assignment (read once per request: see `memo`; a verdict's
+    route checks it before reading the body, and the service again)."""
+    stmt = select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.body_id == body_id)
+    return memo(db, ("assignment", cycle.id, body_id), lambda: db.scalar(stmt))
 
 
 def get_assignment_for_verifier(

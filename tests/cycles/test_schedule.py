@@ -1,17 +1,19 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Role
 from app.audit.service import timeline
 from app.cycles import categories, schedule
 from app.cycles.access import system_actor
-from app.cycles.models import Cycle
+from app.cycles.models import Cycle, StageExtension
 from app.cycles.schedule import StageEntry
 from app.errors import DeadlinePassed, Forbidden, InvalidTransition, ValidationFailed
 from app.orgs.models import Organisation
 from tests.factories import Factory
+from tests.web.test_query_counts import counting
 
 DAY = timedelta(days=1)
 
@@ -245,3 +247,41 @@ def test_a_bad_extension_is_explained_field_by_field(factory: Factory, db: Sessi
             body_id=stranger.id,
         )
     assert set(exc.value.field_errors) == {"stage_code", "target"}
+
+
+def test_a_request_reads_stages_and_extensions_once_and_never_stale(
+    factory: Factory, db: Session, engine: Engine
+) -> None:
+    """Several services ask for the stages and a body's extensions in one request (the SAQ page
+    did 2 + 3 times): read once per session, yet never stale after a change."""
+    org = factory.commission()
+    cycle = factory.cycle(org, is_open=True)
+    body = categories.list_targets(db, cycle)[0]
+    late = _close_saq(db, cycle) + DAY
+    db.flush()
+    with counting(engine) as counter:
+        for _ in range(3):
+            schedule.current_stage(db, cycle, body_id=body.id, now=late)
+            with pytest.raises(DeadlinePassed):
+                schedule.require_stage_open(db, cycle, "saq", body_id=body.id, now=late)
+    # the body's extensions only: the stages were read by _close_saq above, in this session
+    assert [s.split()[1] for s in counter.statements] == ["stage_extensions.id,"]
+    # an extension added but not yet flushed is read back: the memo is not used then (the
+    # query's autoflush writes it first)
+    saq = schedule.get_stage(db, cycle, "saq")
+    assert saq is not None
+    db.add(
+        StageExtension(
+            stage_id=saq.id,
+            body_id=body.id,
+            closes_at=late + DAY,
+            reason="Jaringan padam",
+            decision_ref="Pleno 1/2025",
+        )
+    )
+    window = schedule.require_stage_open(db, cycle, "saq", body_id=body.id, now=late)
+    assert window.extension is not None
+    # and a bulk write forgets what was read
+    db.execute(update(StageExtension).values(revoked_at=late))
+    with pytest.raises(DeadlinePassed):
+        schedule.require_stage_open(db, cycle, "saq", body_id=body.id, now=late)
