@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -130,6 +132,26 @@ def get_engine() -> Engine:
         )
         SessionLocal.configure(bind=_engine)
     return _engine
+
+
+def open_connections(count: int) -> int:
+    """Have `count` connections idle in the pool now (PostgreSQL; SQLite opens its file at
+    once): a process just started then does not connect while its first requests wait. Returns
+    how many were taken at once to get there (0: the pool had them). A database not reachable
+    yet is no reason to stop: requests connect when they need to."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite" or engine.pool.checkedin() >= count:  # type: ignore[attr-defined]
+        return 0
+    held = []
+    try:
+        for _ in range(count):
+            held.append(engine.connect())
+    except SQLAlchemyError as exc:
+        logging.getLogger(__name__).warning("could not open database connections yet: %s", exc)
+    finally:
+        for conn in held:
+            conn.close()
+    return len(held)
 
 
 def set_engine(engine: Engine) -> None:

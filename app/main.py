@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ from app.conflicts import views as conflicts_views
 from app.cycles import api as cycles_api
 from app.cycles import views as cycles_views
 from app.dashboards import views as dashboards_views
+from app.db import open_connections
 from app.evidence import api as evidence_api
 from app.evidence import pdfcheck
 from app.evidence import tasks as evidence_tasks
@@ -53,10 +55,11 @@ from app.submissions import views as submissions_views
 from app.verification import api as verification_api
 from app.verification import views as verification_views
 from app.web import home
-from app.web.deps import csrf_protect
+from app.web.deps import csrf_protect, request_slots
 from app.web.errors import install_error_handlers
 from app.web.middleware import SecurityMiddleware
 from app.web.openapi import install_api_openapi
+from app.web.templating import compile_templates
 
 
 @asynccontextmanager
@@ -64,12 +67,16 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """What each app process does once when it starts serving, so that it falls before the first
     upload and not into it: start a PDF probe server (~0.1 s), and build the evidence storage's
     client (for S3, boto3's imports and service models: about a second of CPU that would
-    otherwise stall the event loop at the first upload). Then the start-up heap is frozen out of
+    otherwise stall the event loop at the first upload); compile the templates (~0.5 s) and open
+    the request slots' database connections. Then the start-up heap is frozen out of
     the garbage collector's full passes (`GC_FREEZE`): ~280,000 objects that live as long as the
     process, which each full pass would otherwise walk again (~150 ms with the event loop
     stalled); the collector then only walks what requests leave behind."""
     pdfcheck.prestart()
     get_storage()
+    compile_templates()
+    # in the background: a database that does not answer yet must not hold up the start
+    threading.Thread(target=open_connections, args=(request_slots(),), daemon=True).start()
     if get_settings().gc_freeze:
         gc.collect()
         gc.freeze()
