@@ -11,10 +11,10 @@ now, so that every kind of user has work. Every user waits 1–3 s between actio
 - jurors save a draft score (POST /panel/{p}/badan/{b}) or open their panel;
 - public visitors read the rankings (/hasil and the published cycles it links).
 
-Staff authenticate with API bearer tokens (accepted on pages and forms too). The mix first runs
-unmeasured for --warm-up seconds (a fresh process's cold start; its page p95 is printed apart,
-its errors count), then all users start again for --duration seconds. After the run the servers
-are stopped and every acknowledged write, of both phases, is looked up in the database.
+Staff authenticate with API bearer tokens (accepted on pages and forms too). The users run for
+--warm-up + --duration seconds without a pause; what starts in the first --warm-up seconds (the
+processes' cold start) is reported apart, its errors count. After the run the servers are
+stopped and every acknowledged write, of both parts, is looked up in the database.
 Last line: RESULT requests=<n> errors=<e> p95_ms=<p> lost_writes=<l>, where p95_ms covers page
 loads (GET); the p95 of writes is printed above it.
 """
@@ -274,6 +274,7 @@ class Users:
         self.pdf = pdf
         self.deadline = deadline
         self.stats = Stats()
+        self.cold = Stats()  # requests started before `started`: the warm-up
         self.acked = Acked()
         self.rng = random.Random(seed)
         self.uploads = 0
@@ -285,20 +286,21 @@ class Users:
     ) -> httpx.Response | None:
         kind = method + " " + re.sub(r"/\d+", "/{id}", url)
         t = time.perf_counter()
+        stats = self.stats if t >= self.started else self.cold
         try:
             r = await client.request(method, url, **kw)
         except httpx.HTTPError as exc:
-            self.stats.errors.append(f"{method} {url}: {exc!r}")
+            stats.errors.append(f"{method} {url}: {exc!r}")
             return None
         ms = (time.perf_counter() - t) * 1000
         if r.status_code not in ok:
-            self.stats.errors.append(f"{method} {url}: HTTP {r.status_code} {r.text[:200]}")
+            stats.errors.append(f"{method} {url}: HTTP {r.status_code} {r.text[:200]}")
             return None
-        (self.stats.pages if method == "GET" else self.stats.writes).append(ms)
+        (stats.pages if method == "GET" else stats.writes).append(ms)
         if method == "GET":
-            self.stats.page_times.append((t - self.started, ms))
-        self.stats.trace.append((round(t - self.started, 4), round(ms, 1), kind))
-        self.stats.by_kind.setdefault(kind, []).append(ms)
+            stats.page_times.append((t - self.started, ms))
+        stats.trace.append((round(t - self.started, 4), round(ms, 1), kind))
+        stats.by_kind.setdefault(kind, []).append(ms)
         return r
 
     async def think(self) -> bool:
@@ -410,17 +412,16 @@ class Users:
                 if r is not None and url == "/hasil":
                     links = sorted(set(re.findall(r'href="(/hasil/\d+)"', r.text)))
 
-    async def warm_up(self, seconds: float, users: int) -> Stats:
-        """The mix itself for `seconds` before the clock starts. A freshly started process opens
-        its database connections (and PostgreSQL fills each new backend's catalogue caches),
-        starts PDF probes and compiles templates and statements in its first seconds: the same
-        load costs about twice the CPU then. Those seconds are measured apart (the cold start),
-        and their acknowledged writes are checked afterwards like all others."""
-        self.deadline = time.monotonic() + seconds
-        self.started = time.perf_counter()
+    async def measure(self, users: int, warm_up: float, duration: float) -> None:
+        """The users for `warm_up` + `duration` seconds, without a pause: what starts in the
+        first `warm_up` seconds goes to `cold`, the rest to `stats`. A freshly started process
+        opens its database connections (PostgreSQL fills each new backend's catalogue caches),
+        starts PDF probes and compiles statements in its first seconds, while all users arrive
+        at once; those seconds are measured apart, their writes are checked afterwards like the
+        others and their errors count."""
+        self.started = time.perf_counter() + warm_up
+        self.deadline = time.monotonic() + warm_up + duration
         await self.run(users)
-        cold, self.stats = self.stats, Stats()
-        return cold
 
     async def run(self, users: int) -> None:
         plan = self.plan
@@ -524,7 +525,7 @@ def main() -> None:
     parser.add_argument("--bodies-per-panel", type=int, default=8)
     parser.add_argument("--pdf-mb", type=float, default=1.0)
     parser.add_argument(
-        "--warm-up", type=float, default=10, help="seconds of the mix before the clock starts"
+        "--warm-up", type=float, default=10, help="seconds of the mix before the measured ones"
     )
     args = parser.parse_args()
 
@@ -597,18 +598,15 @@ def main() -> None:
             raise
         time.sleep(2)  # both workers up
         users = Users(f"http://127.0.0.1:{port}", plan, pdf, time.monotonic() + args.duration)
-        cold = asyncio.run(users.warm_up(args.warm_up, args.users))
+        asyncio.run(users.measure(args.users, args.warm_up, args.duration))
+        elapsed = time.perf_counter() - users.started
+        cold = users.cold
         print(
-            f"cold start (the mix's first {args.warm_up:.0f} s after the servers started, not "
-            f"counted below): {cold.requests} requests, {len(cold.errors)} errors, page "
-            f"p95_ms={p95(cold.pages):.0f}; {args.users} users start again",
+            f"cold start (the first {args.warm_up:.0f} s after the servers started, not counted "
+            f"below): {cold.requests} requests, {len(cold.errors)} errors, page "
+            f"p95_ms={p95(cold.pages):.0f}",
             flush=True,
         )
-        t = time.perf_counter()
-        users.deadline = time.monotonic() + args.duration
-        users.started = time.perf_counter()
-        asyncio.run(users.run(args.users))
-        elapsed = time.perf_counter() - t
         s = users.stats
         print(f"load done in {elapsed:.0f} s; stopping the servers", flush=True)
         stop(server)

@@ -9,7 +9,8 @@ the public ranking of one category, a body's SAQ page; 1–3 s between a user's 
 trust issue's load mix runs against the largest commission (`scripts/bench/load`: 200 users
 saving answers, uploading 1 MB PDFs to S3, verifying, scoring, reading rankings; `--mix-users 0`
 leaves it out), and every commission's results are recomputed and stored. The whole load runs
-unmeasured for --warm-up seconds first (the processes' cold start, printed apart).
+for --warm-up + --duration seconds without a pause; its first --warm-up seconds (the processes'
+cold start) are printed apart.
 Last line: RESULT bodies=<n> p95_ms=<p> recompute_s=<r> (p95 over the three pages; recompute
 of all commissions' cycles, one after the other). `--small` runs a tenth of the size.
 """
@@ -226,10 +227,18 @@ def recompute(cycle_ids: list[int]) -> tuple[float, float]:
 
 
 async def load(
-    base: str, s: Seeded, users: int, duration: float, *, alone: bool = True
+    base: str,
+    s: Seeded,
+    users: int,
+    duration: float,
+    *,
+    alone: bool = True,
+    warm_up: float = 0.0,
+    cold: dict[str, list[float]] | None = None,
 ) -> dict[str, list[float]]:
-    """Users reading the three biggest pages, 1–3 s apart; latencies (ms) per page (first each
-    page alone, unless `alone` is false)."""
+    """Users reading the three biggest pages, 1–3 s apart, for `warm_up` + `duration` seconds;
+    latencies (ms) per page of the last `duration` seconds (those of the first `warm_up` go to
+    `cold`); first each page alone, unless `alone` is false."""
     pages = {
         "dasbor": (s.sek_token, f"/siklus/{s.cycle_id}/dasbor"),
         "peringkat kategori": (None, f"/hasil/{s.cycle_id}?kategori={s.category}"),
@@ -253,13 +262,14 @@ async def load(
                     raise SystemExit(f"GET {url}: HTTP {r.status_code} {r.text[:300]}")
     for name, (token, url) in pages.items() if alone else ():  # each alone: the app's own cost
         async with client(token) as c:
-            alone = []
+            samples = []
             for _ in range(5):
                 t = time.perf_counter()
                 await c.get(url)
-                alone.append((time.perf_counter() - t) * 1000)
-        print(f"  {name} alone: median_ms={statistics.median(alone):.0f}", flush=True)
-    deadline = time.monotonic() + duration
+                samples.append((time.perf_counter() - t) * 1000)
+        print(f"  {name} alone: median_ms={statistics.median(samples):.0f}", flush=True)
+    measured_from = time.monotonic() + warm_up
+    deadline = measured_from + duration
 
     async def user(n: int) -> None:
         name = list(pages)[n % len(pages)]
@@ -269,12 +279,14 @@ async def load(
                 await asyncio.sleep(rng.uniform(1.0, 3.0))
                 if time.monotonic() > deadline:
                     return
+                measured = time.monotonic() >= measured_from
                 t = time.perf_counter()
                 r = await c.get(url)
                 if r.status_code != 200:
                     errors.append(f"GET {url}: HTTP {r.status_code}")
                     continue
-                times[name].append((time.perf_counter() - t) * 1000)
+                into = times if measured or cold is None else cold
+                into.setdefault(name, []).append((time.perf_counter() - t) * 1000)
 
     await asyncio.gather(*(user(n) for n in range(users)))
     if errors:
@@ -290,24 +302,29 @@ async def with_mix(
         return await load(base, seeded, args.users, args.duration), None
     await load(base, seeded, args.users, 0)  # warm-up and each page alone, before the mix
     mix = Users(base, plan, pdf_template(MB), time.monotonic() + 3600)
-    # The whole load unmeasured first: the processes' cold start (see Users.warm_up)
-    cold_readers, cold = await asyncio.gather(
-        load(base, seeded, args.users, args.warm_up, alone=False),
-        mix.warm_up(args.warm_up, args.mix_users),
+    # The whole load without a pause; its first seconds (the processes' cold start, see
+    # Users.measure) are reported apart
+    cold_readers: dict[str, list[float]] = {}
+    readers, _ = await asyncio.gather(
+        load(
+            base,
+            seeded,
+            args.users,
+            args.duration,
+            alone=False,
+            warm_up=args.warm_up,
+            cold=cold_readers,
+        ),
+        mix.measure(args.mix_users, args.warm_up, args.duration + 5),
     )
     cold_pages = [v for values in cold_readers.values() for v in values]
     print(
         f"cold start (the first {args.warm_up:.0f} s of the whole load, not counted below): "
-        f"pages p95_ms={p95(cold_pages):.0f}, the mix's pages p95_ms={p95(cold.pages):.0f}, "
-        f"{len(cold.errors)} errors of the mix",
+        f"pages p95_ms={p95(cold_pages):.0f}, the mix's pages p95_ms={p95(mix.cold.pages):.0f}, "
+        f"{len(mix.cold.errors)} errors of the mix",
         flush=True,
     )
-    mix.stats.errors.extend(cold.errors)
-    mix.deadline = time.monotonic() + args.duration + 5
-    mix.started = time.perf_counter()
-    readers, _ = await asyncio.gather(
-        load(base, seeded, args.users, args.duration, alone=False), mix.run(args.mix_users)
-    )
+    mix.stats.errors.extend(mix.cold.errors)
     return readers, mix
 
 
@@ -323,7 +340,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--warm-up", type=float, default=10, help="seconds of the load before the clock starts"
+        "--warm-up", type=float, default=10, help="seconds of the load before the measured ones"
     )
     parser.add_argument(
         "--mix-users", type=int, default=200, help="users of the trust load mix (0: none)"
