@@ -414,11 +414,11 @@ class Users:
 
     async def measure(self, users: int, warm_up: float, duration: float) -> None:
         """The users for `warm_up` + `duration` seconds, without a pause: what starts in the
-        first `warm_up` seconds goes to `cold`, the rest to `stats`. A freshly started process
-        opens its database connections (PostgreSQL fills each new backend's catalogue caches),
-        starts PDF probes and compiles statements in its first seconds, while all users arrive
-        at once; those seconds are measured apart, their writes are checked afterwards like the
-        others and their errors count."""
+        first `warm_up` seconds goes to `cold`, the rest to `stats`. In a freshly started
+        process the connections are new (PostgreSQL fills each backend's catalogue caches on
+        its first queries), statements are compiled for the first time and more PDF probes
+        start, while all users arrive at once; those seconds are measured apart, their writes
+        are checked afterwards like the others and their errors count."""
         self.started = time.perf_counter() + warm_up
         self.deadline = time.monotonic() + warm_up + duration
         await self.run(users)
