@@ -149,3 +149,27 @@ def test_s3_storage_reports_an_unreachable_server(s3_storage: Storage) -> None:
         s3_storage.exists(KEY)
     with pytest.raises(StorageError):
         s3_storage.open(KEY)
+
+
+def test_s3_stores_a_file_from_the_single_put_limit_up_through_the_transfer_manager(
+    s3_storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Smaller files go in one PUT; from SINGLE_PUT_LIMIT up boto3's `upload_file` (which
+    switches to a multipart upload for big ones) stores them."""
+    import app.evidence.storage as module
+
+    assert isinstance(s3_storage, S3Storage)
+    calls: list[int] = []
+    real = s3_storage.client.upload_file
+    monkeypatch.setattr(
+        s3_storage.client, "upload_file", lambda *a, **kw: calls.append(1) or real(*a, **kw)
+    )
+    s3_storage.put_file(KEY, _staged(s3_storage, DATA))
+    assert calls == []  # 3 MB: one PUT
+    monkeypatch.setattr(module, "SINGLE_PUT_LIMIT", 1024)
+    other = DATA[::-1]
+    key = blob_key(hashlib.sha256(other).hexdigest())
+    s3_storage.put_file(key, _staged(s3_storage, other))
+    assert calls == [1]
+    for k, data in ((KEY, DATA), (key, other)):
+        assert b"".join(s3_storage.iter_chunks(k)) == data
