@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -69,6 +69,14 @@ class Answer(Base):
     __table_args__ = (
         UniqueConstraint("submission_id", "item_id"),
         Index("ix_answers_cycle_body_indicator", "cycle_id", "body_id", "indicator_id"),
+        # Answers still waiting for a verdict: "is this SAQ fully verified?" (the dashboard's
+        # funnel, per target) probes this instead of reading every answer of the submission.
+        Index(
+            "ix_answers_pending_verdict",
+            "submission_id",
+            sqlite_where=text("verdict = 'pending'"),
+            postgresql_where=text("verdict = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
