@@ -28,14 +28,21 @@ def answered_condition() -> ColumnElement[bool]:
     return or_(Answer.declared.is_not(None), Answer.text_value != "")
 
 
+def is_answered(answer: Answer) -> bool:
+    """`answered_condition` for an answer already loaded."""
+    return answer.declared is not None or bool(answer.text_value)
+
+
 @dataclass(frozen=True)
 class KnownFacts:
     """What a page that already loaded the body's SAQ knows (spares `body_state` its queries):
-    the submission, the number of items of its questionnaire, its links found broken."""
+    the submission, the number of items of its questionnaire, its links found broken and, when
+    it loaded every answer of the submission, how many of them are given."""
 
     submission: Submission | None
     total_items: int
     broken_links: int
+    answered: int | None = None
 
 
 def body_state(
@@ -49,7 +56,9 @@ def body_state(
             select(Submission).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
         )
     answered = 0
-    if sub is not None:
+    if known is not None and known.answered is not None:
+        answered = known.answered
+    elif sub is not None:
         answered = (
             db.scalar(
                 select(func.count())
@@ -64,16 +73,16 @@ def body_state(
         bq = questionnaire_for_body(db, cycle, body.id)
         total_items = len(bq.spec.items) if bq else 0
         broken_links = len(latest_link_checks(db, body, cycle_id=cycle.id, only_problems=True))
-    slot_at = db.scalar(
-        select(PanelSlot.starts_at).where(
-            PanelSlot.cycle_id == cycle.id, PanelSlot.body_id == body.id
+    slot_at, shortlisted = db.execute(  # one statement: one slot at most (unique), listed or not
+        select(
+            select(PanelSlot.starts_at)
+            .where(PanelSlot.cycle_id == cycle.id, PanelSlot.body_id == body.id)
+            .scalar_subquery(),
+            select(ShortlistEntry.id)
+            .where(ShortlistEntry.cycle_id == cycle.id, ShortlistEntry.body_id == body.id)
+            .exists(),
         )
-    )
-    shortlisted = db.scalar(
-        select(ShortlistEntry.id).where(
-            ShortlistEntry.cycle_id == cycle.id, ShortlistEntry.body_id == body.id
-        )
-    )
+    ).one()
     return BodyState(
         stage=moment.current.code if moment.current else None,
         stage_closes_at=moment.current.closes_at if moment.current else None,
@@ -83,7 +92,7 @@ def body_state(
         answered=answered,
         total_items=total_items,
         broken_links=broken_links,
-        shortlisted=shortlisted is not None,
+        shortlisted=bool(shortlisted),
         presentation_at=slot_at,
     )
 

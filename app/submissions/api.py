@@ -46,9 +46,16 @@ class AnswerIn(BaseModel):
     version: int = Field(ge=0)
 
 
-def _answers(db: Session, ws: service.Workspace, only: int | None = None) -> list[AnswerOut]:
-    """Every answer of the workspace, or only the one of item `only` (read for that item)."""
-    answers = service.answers_of(db, ws, only)
+def _answers(
+    db: Session,
+    ws: service.Workspace,
+    only: int | None = None,
+    answers: dict[int, Answer] | None = None,
+) -> list[AnswerOut]:
+    """Every answer of the workspace, or only the one of item `only` (read for that item,
+    unless the caller holds it in `answers`, as after saving it)."""
+    if answers is None:
+        answers = service.answers_of(db, ws, only)
     files = service.item_files(db, ws, only)
     links = service.item_links(db, ws, only)
     states = {s.item_id: s for s in service.item_states(ws, answers, files, links)}
@@ -124,7 +131,7 @@ def save_answer(
     db: Session = Depends(get_db, scope="function"),
 ) -> AnswerOut | Response:
     try:
-        service.save_answer(
+        saved = service.save_answer(
             db, actor, ws, item_id, value=payload.value, text=payload.text, version=payload.version
         )
     except service.AnswerConflict as exc:
@@ -149,4 +156,4 @@ def save_answer(
             status_code=409,
             media_type="application/problem+json",
         )
-    return _answers(db, ws, only=item_id)[0]
+    return _answers(db, ws, only=item_id, answers={item_id: saved})[0]

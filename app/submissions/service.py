@@ -109,21 +109,36 @@ def units_of(db: Session, body: Body) -> list[Body]:
     return list(memo(db, ("units", body.id), lambda: list(db.scalars(stmt))))
 
 
+def body_and_units(db: Session, body_id: int) -> tuple[Body | None, list[Body]]:
+    """A body and its PPID pelaksana units in one statement (the units kept for the request
+    like `units_of`'s)."""
+    rows = list(
+        db.scalars(
+            select(Body)
+            .where(or_(Body.id == body_id, Body.parent_id == body_id))
+            .order_by(Body.name, Body.id)
+        )
+    )
+    body = next((b for b in rows if b.id == body_id), None)
+    if body is None:
+        return None, []
+    units = [b for b in rows if b.parent_id == body_id]
+    return body, memo(db, ("units", body_id), lambda: units)
+
+
 def get_workspace(db: Session, actor: Actor, cycle_id: int, body_id: int) -> Workspace:
     """Load a body's SAQ for its people (body, its PPID pelaksana units) or its sekretariat.
 
     Anyone else — another body, another commission, other staff roles — gets NotFound.
     """
     cycle = db.get(Cycle, cycle_id)
-    body = db.get(Body, body_id)
+    body, units = body_and_units(db, body_id)
     if cycle is None or body is None or body.organisation_id != cycle.organisation_id:
         raise NotFound("SAQ tidak ditemukan.")
     is_manager = actor.organisation_id == cycle.organisation_id and (
         actor.is_admin or actor.has(Role.SEKRETARIAT)
     )
-    unit_ids = (
-        [u.id for u in units_of(db, body) if actor.acts_for_body(u.id)] if actor.body_ids else []
-    )
+    unit_ids = [u.id for u in units if actor.acts_for_body(u.id)] if actor.body_ids else []
     is_member = actor.acts_for_body(body.id) or bool(unit_ids)
     if not (is_manager or (is_member and cycle.status == CycleStatus.OPEN)):
         raise NotFound("SAQ tidak ditemukan.")

@@ -18,7 +18,7 @@ from app.bodies.models import Body
 from app.cycles import service as cycles
 from app.cycles.rules import STAGE_LABELS
 from app.cycles.schedule import require_stage_open
-from app.dashboards.body import KnownFacts
+from app.dashboards.body import KnownFacts, is_answered
 from app.errors import RECOVERABLE, DomainError
 from app.evidence import flow
 from app.evidence import rules as evidence_rules
@@ -93,8 +93,9 @@ def _item_views(
     writable: bool,
     checks: dict[str, LinkCheck] | None = None,
     linked: list[tuple[int, EvidenceFile, str]] | None = None,
+    answers: dict[int, Answer] | None = None,
 ) -> list[ItemView]:
-    answers = service.answers_of(db, ws)
+    answers = service.answers_of(db, ws) if answers is None else answers
     files = service.item_files(db, ws, linked=linked)
     links = service.item_links(db, ws)
     checks = service.link_checks(db, ws) if checks is None else checks
@@ -135,12 +136,18 @@ def _context(db: Session, actor: Actor, ws: service.Workspace) -> dict[str, Any]
     checks = service.link_checks(db, ws)  # problems first, then by address
     broken = [c for c in checks.values() if c.status != evidence_rules.OK]
     linked = service.linked_unit_files(db, ws.cycle.id, ws.body.id)
-    views = _item_views(db, ws, writable, checks, linked)
+    answers = service.answers_of(db, ws)
+    views = _item_views(db, ws, writable, checks, linked, answers)
     per, overall = rules.progress_by_indicator(
         [i.id for i in ws.indicators], [v.state for v in views]
     )
     units, users = workflow.assignable_people(db, ws)
-    known = KnownFacts(ws.submission, len(ws.bq.spec.items), len(broken))
+    known = KnownFacts(
+        ws.submission,
+        len(ws.bq.spec.items),
+        len(broken),
+        answered=sum(1 for a in answers.values() if is_answered(a)),
+    )
     return {
         "ws": ws,
         "labels": LABELS,

@@ -628,14 +628,16 @@ def my_tasks(db: Session, actor: Actor, cycle: Cycle) -> list[tuple[Assignment, 
 
 def _answer_for(db: Session, cycle: Cycle, body_id: int, item_id: int) -> tuple[Answer, Item]:
     submitted_submission(db, cycle, body_id)
-    answer = db.scalar(
-        select(Answer).where(
-            Answer.cycle_id == cycle.id, Answer.body_id == body_id, Answer.item_id == item_id
-        )
-    )
-    item = db.get(Item, item_id)
-    if answer is None or item is None:
+    found = db.execute(  # the answer, its item and the item's indicator code in one statement
+        select(Answer, Item, Indicator.code)
+        .join(Item, Item.id == Answer.item_id)
+        .join(Indicator, Indicator.id == Item.indicator_id)
+        .where(Answer.cycle_id == cycle.id, Answer.body_id == body_id, Answer.item_id == item_id)
+    ).first()
+    if found is None:
         raise NotFound("Jawaban butir ini tidak ditemukan.")
+    answer, item, code = found
+    memo(db, ("indicator_code", item.indicator_id), lambda: code)  # for `_indicator_code`
     category = category_of(db, cycle, body_id)
     if (
         category is None
@@ -648,9 +650,12 @@ def _answer_for(db: Session, cycle: Cycle, body_id: int, item_id: int) -> tuple[
 
 
 def _indicator_code(db: Session, item: Item) -> str:
-    indicator = db.get(Indicator, item.indicator_id)
-    assert indicator is not None
-    return indicator.code
+    def read() -> str:
+        indicator = db.get(Indicator, item.indicator_id)
+        assert indicator is not None
+        return indicator.code
+
+    return memo(db, ("indicator_code", item.indicator_id), read)
 
 
 def apply_verdict(

@@ -110,13 +110,14 @@ def load_actor(request: Request, db: Session = Depends(get_db, scope="function")
     if hasattr(request.state, "actor"):
         return request.state.actor  # type: ignore[no-any-return]
     actor: Actor | None = None
+    orgs: dict[int, Organisation] = {}
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         found = accounts.resolve_api_token(db, auth[7:].strip())
         if found is None:
             raise NotAuthenticated("Token API tidak valid atau sudah dicabut.")
         user, tok = found
-        actor = accounts.build_actor(db, user, tok.organisation_id)
+        actor = accounts.build_actor(db, user, tok.organisation_id, organisations=orgs)
         request.state.via_token = True
     else:
         token = request.cookies.get(SESSION_COOKIE)
@@ -127,9 +128,11 @@ def load_actor(request: Request, db: Session = Depends(get_db, scope="function")
                 request.state.user_session = sess
                 request.state.user = user
                 if not sess.needs_second_factor:
-                    actor = accounts.build_actor(db, user, sess.organisation_id)
+                    actor = accounts.build_actor(db, user, sess.organisation_id, organisations=orgs)
     request.state.actor = actor
-    org = db.get(Organisation, actor.organisation_id) if actor and actor.organisation_id else None
+    org = None
+    if actor and actor.organisation_id:  # an admin may act where they hold no grant
+        org = orgs.get(actor.organisation_id) or db.get(Organisation, actor.organisation_id)
     request.state.organisation = OrgInfo.of(org) if org else None
     # The session's identity map holds objects weakly: kept here, the actor's commission stays
     # in it for the request, so `cycle.organisation` and `db.get` find it without a query.
