@@ -134,6 +134,35 @@ def _sub(db: Session, cycle: Cycle, body: Body, status: str) -> Submission:
     return sub
 
 
+def test_an_answer_counts_as_given_by_the_same_rule_in_python_and_in_sql(
+    db: Session, factory: Factory
+) -> None:
+    """The SAQ page counts the answers it loaded (`is_answered`), other pages count in the
+    database (`answered_condition`): a body's panel must show the same number on both."""
+    from sqlalchemy import func
+
+    from app.dashboards.body import answered_condition, is_answered
+
+    org = factory.commission()
+    cycle = factory.cycle(org, is_open=True)
+    cat = categories.categories_of(db, cycle)[0]
+    cases = [(None, ""), (None, " "), (None, "teks"), ("ya", ""), ("Tidak", "teks")]
+    answers = []
+    for n, (declared, text) in enumerate(cases):  # a body each: one answer per case
+        body = factory.body(org, f"Badan Hitung {n}")
+        categories.set_target(db, system_actor(org.id), cycle, body_id=body.id, category_id=cat.id)
+        (a,) = _answers(db, cycle, _sub(db, cycle, body, "draft"), ["pending"])
+        a.declared, a.text_value = declared, text
+        answers.append(a)
+    db.flush()
+    for a in answers:
+        in_sql = db.scalar(
+            select(func.count()).select_from(Answer).where(Answer.id == a.id, answered_condition())
+        )
+        assert is_answered(a) == bool(in_sql), (a.declared, a.text_value)
+    assert [is_answered(a) for a in answers] == [False, True, True, True, True]
+
+
 def _busy_cycle(db: Session, factory: Factory) -> tuple[Organisation, Cycle, list[Body]]:
     """Bodies in every status: an active operator, an invited one, drafts with and without
     answers, submitted and fully or partly verified, shortlisted, scored, published."""
