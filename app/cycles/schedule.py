@@ -35,12 +35,16 @@ from app.web.format import fmt_datetime
 
 def stages_of(db: Session, cycle: Cycle) -> list[CycleStage]:
     """The cycle's stages in their order (read once per request: see `memo`)."""
-    stmt = (
-        select(CycleStage)
-        .where(CycleStage.cycle_id == cycle.id)
-        .order_by(CycleStage.position, CycleStage.id)
-    )
-    return list(memo(db, ("stages", cycle.id), lambda: list(db.scalars(stmt))))
+
+    def read() -> list[CycleStage]:
+        stmt = (
+            select(CycleStage)
+            .where(CycleStage.cycle_id == cycle.id)
+            .order_by(CycleStage.position, CycleStage.id)
+        )
+        return list(db.scalars(stmt))
+
+    return list(memo(db, ("stages", cycle.id), read))
 
 
 def plans(stages: list[CycleStage]) -> list[StagePlan]:
@@ -64,22 +68,30 @@ def extensions_for_body(
     db: Session, cycle: Cycle, body_id: int, stage: CycleStage | None = None
 ) -> list[StageExtension]:
     """Active extensions that reach the body: named for it, or for its category in the cycle
-    (read once per request: see `memo`)."""
-    its_category = select(CycleTarget.cycle_category_id).where(
-        CycleTarget.cycle_id == cycle.id, CycleTarget.body_id == body_id
-    )
-    who = [StageExtension.body_id == body_id, StageExtension.cycle_category_id.in_(its_category)]
-    stmt = (
-        select(StageExtension)
-        .join(CycleStage, CycleStage.id == StageExtension.stage_id)
-        .where(
-            CycleStage.cycle_id == cycle.id,
-            StageExtension.revoked_at.is_(None),
-            or_(*who),
+    (read once per request: see `memo`; the statement is built only then, as building it costs
+    several times a memo hit)."""
+
+    def read() -> list[StageExtension]:
+        its_category = select(CycleTarget.cycle_category_id).where(
+            CycleTarget.cycle_id == cycle.id, CycleTarget.body_id == body_id
         )
-        .order_by(StageExtension.closes_at, StageExtension.id)
-    )
-    every = memo(db, ("extensions", cycle.id, body_id), lambda: list(db.scalars(stmt)))
+        who = [
+            StageExtension.body_id == body_id,
+            StageExtension.cycle_category_id.in_(its_category),
+        ]
+        stmt = (
+            select(StageExtension)
+            .join(CycleStage, CycleStage.id == StageExtension.stage_id)
+            .where(
+                CycleStage.cycle_id == cycle.id,
+                StageExtension.revoked_at.is_(None),
+                or_(*who),
+            )
+            .order_by(StageExtension.closes_at, StageExtension.id)
+        )
+        return list(db.scalars(stmt))
+
+    every = memo(db, ("extensions", cycle.id, body_id), read)
     return [e for e in every if stage is None or e.stage_id == stage.id]
 
 

@@ -139,8 +139,13 @@ def get_cycle_for_verification(db: Session, actor: Actor, cycle_id: int) -> Cycl
 def assignment_of(db: Session, cycle: Cycle, body_id: int) -> Assignment | None:
     """The body's verification assignment (read once per request: see `memo`; a verdict's
     route checks it before reading the body, and the service again)."""
-    stmt = select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.body_id == body_id)
-    return memo(db, ("assignment", cycle.id, body_id), lambda: db.scalar(stmt))
+    return memo(
+        db,
+        ("assignment", cycle.id, body_id),
+        lambda: db.scalar(
+            select(Assignment).where(Assignment.cycle_id == cycle.id, Assignment.body_id == body_id)
+        ),
+    )
 
 
 def get_assignment_for_verifier(
