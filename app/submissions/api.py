@@ -14,6 +14,7 @@ from app.errors import Forbidden
 from app.submissions import service
 from app.submissions.models import Answer
 from app.web.deps import get_db, org_actor
+from app.web.responses import model_json
 
 router = APIRouter(prefix="/api/v1/cycles/{cycle_id}/bodies/{body_id}", tags=["submissions"])
 
@@ -90,15 +91,17 @@ def read_answers(
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
-) -> AnswersOut:
+) -> Response:
     ws = service.get_workspace(db, actor, cycle_id, body_id)
     sub = ws.submission
-    return AnswersOut(
-        cycle_id=ws.cycle.id,
-        body_id=ws.body.id,
-        status=ws.status,
-        receipt_sha256=sub.receipt_sha256 if sub else "",
-        answers=_answers(db, ws),
+    return model_json(
+        AnswersOut(
+            cycle_id=ws.cycle.id,
+            body_id=ws.body.id,
+            status=ws.status,
+            receipt_sha256=sub.receipt_sha256 if sub else "",
+            answers=_answers(db, ws),
+        )
     )
 
 
@@ -129,7 +132,7 @@ def save_answer(
     ws: service.Workspace = Depends(workspace_member),
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
-) -> AnswerOut | Response:
+) -> Response:
     try:
         saved = service.save_answer(
             db, actor, ws, item_id, value=payload.value, text=payload.text, version=payload.version
@@ -156,4 +159,4 @@ def save_answer(
             status_code=409,
             media_type="application/problem+json",
         )
-    return _answers(db, ws, only=item_id, answers={item_id: saved})[0]
+    return model_json(_answers(db, ws, only=item_id, answers={item_id: saved})[0])

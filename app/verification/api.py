@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from app.verification import service
 from app.verification.exports import credit
 from app.verification.service import Sheet
 from app.web.deps import get_db, org_actor
+from app.web.responses import model_json
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
@@ -99,10 +100,10 @@ def read_sheet(
     body_id: int,
     actor: Actor = Depends(org_actor),
     db: Session = Depends(get_db, scope="function"),
-) -> SheetOut:
+) -> Response:
     cycle = service.get_cycle_for_verification(db, actor, cycle_id)
     service.get_sheet_access(db, actor, cycle, body_id)
-    return _out(service.load_sheet(db, cycle, body_id))
+    return model_json(_out(service.load_sheet(db, cycle, body_id)))
 
 
 @router.put(
@@ -115,7 +116,7 @@ def write_verdict(
     payload: VerdictIn,
     who: tuple[Actor, Cycle] = Depends(assigned_verifier),
     db: Session = Depends(get_db, scope="function"),
-) -> SheetOut:
+) -> Response:
     actor, cycle = who
     service.give_verdict(
         db,
@@ -127,4 +128,4 @@ def write_verdict(
         note=payload.note,
         verified_option=payload.verified_option,
     )
-    return _out(service.load_sheet(db, cycle, body_id))
+    return model_json(_out(service.load_sheet(db, cycle, body_id)))
