@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import (
@@ -192,6 +192,25 @@ def revoke_grant(db: Session, grant: RoleGrant, *, actor_user_id: int | None) ->
     )
 
 
+# The statements every signed-in request runs, built once per process: building a statement (its
+# clause objects, then its cache key) costs ~0.1 ms, about a third of running a simple one.
+_SESSION_AND_USER = (
+    select(UserSession, User)
+    .join(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == bindparam("digest"))
+)
+_TOKEN_AND_USER = (
+    select(ApiToken, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+_GRANTS_AND_ORGANISATIONS = (
+    select(RoleGrant, Organisation)
+    .join(Organisation, Organisation.id == RoleGrant.organisation_id)
+    .where(RoleGrant.user_id == bindparam("user_id"), RoleGrant.revoked_at.is_(None))
+)
+
+
 def build_actor(
     db: Session,
     user: User,
@@ -205,11 +224,7 @@ def build_actor(
     if organisations is None:
         grants = active_grants(db, user.id)
     else:
-        rows = db.execute(
-            select(RoleGrant, Organisation)
-            .join(Organisation, Organisation.id == RoleGrant.organisation_id)
-            .where(RoleGrant.user_id == user.id, RoleGrant.revoked_at.is_(None))
-        ).all()
+        rows = db.execute(_GRANTS_AND_ORGANISATIONS, {"user_id": user.id}).all()
         grants = [g for g, _ in rows]
         organisations.update((o.id, o) for _, o in rows)
     org_ids = frozenset(g.organisation_id for g in grants)
@@ -457,11 +472,8 @@ def resolve_session(db: Session, token: str) -> tuple[User, UserSession] | None:
             .values(last_seen_at=now)
             .execution_options(synchronize_session=False)
         )
-    found = db.execute(  # the session and its user in one statement
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.token_hash == digest)
-    ).first()
+    # the session and its user in one statement
+    found = db.execute(_SESSION_AND_USER, {"digest": digest}).first()
     if found is None:
         return None
     sess, user = found
@@ -636,11 +648,8 @@ def revoke_api_token(db: Session, actor: Actor, token_id: int) -> None:
 
 
 def resolve_api_token(db: Session, raw: str) -> tuple[User, ApiToken] | None:
-    found = db.execute(  # the token and its user in one statement
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_digest(raw))
-    ).first()
+    # the token and its user in one statement
+    found = db.execute(_TOKEN_AND_USER, {"digest": token_digest(raw)}).first()
     if found is None:
         return None
     tok, user = found

@@ -18,10 +18,15 @@ from app.db import utcnow
 request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 
 
+# Built once: every write request runs them (see `seal`).
+_LOCK = text("SELECT pg_advisory_xact_lock(727001)")
+_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+
+
 def _lock_chain(db: Session) -> None:
     """Serialise sealing so two transactions never fork the chain (held until commit)."""
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(727001)"))
+        db.execute(_LOCK)
 
 
 # Records wait in the session until its commit (or until something reads the trail): only then
@@ -71,7 +76,7 @@ def seal(db: Session) -> None:
             (_copy(ev), txn, savepoint) for ev, txn in pending if not _within(txn, savepoint)
         )
     _lock_chain(db)
-    last = db.execute(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    last = db.execute(_LAST_HASH).scalar()
     prev = last or GENESIS
     for ev, _txn in pending:
         ev.prev_hash = prev
