@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -119,11 +121,26 @@ def _hash_of(ev: AuditEvent, prev_hash: str) -> str:
     )
 
 
+# Whether a statement reads the trail, per statement object: asked for every read a writing
+# request makes after recording (a verdict's response reads its whole sheet), and walking a
+# statement costs ~0.1 ms, while the statements built once per process are the same objects
+# each time. Held weakly: a statement built for one call is forgotten with it.
+_reads_trail_of: weakref.WeakKeyDictionary[ClauseElement, bool] = weakref.WeakKeyDictionary()
+_reads_trail_lock = threading.Lock()
+
+
 def _reads_trail(state: ORMExecuteState) -> bool:
-    if any(m.class_ is AuditEvent for m in state.all_mappers):
-        return True
     stmt = state.statement
-    return isinstance(stmt, ClauseElement) and AuditEvent.__table__ in find_tables(stmt)
+    if not isinstance(stmt, ClauseElement):
+        return any(m.class_ is AuditEvent for m in state.all_mappers)
+    found = _reads_trail_of.get(stmt)
+    if found is None:
+        found = any(m.class_ is AuditEvent for m in state.all_mappers) or (
+            AuditEvent.__table__ in find_tables(stmt)
+        )
+        with _reads_trail_lock:
+            _reads_trail_of[stmt] = found
+    return found
 
 
 @event.listens_for(Session, "do_orm_execute")
