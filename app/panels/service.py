@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -22,7 +22,7 @@ from app.cycles.access import actor_id, can_manage, is_staff_of, require_manager
 from app.cycles.models import Cycle
 from app.cycles.schedule import require_stage_open
 from app.cycles.scoring import get_scoring_config
-from app.db import utcnow
+from app.db import memo, utcnow
 from app.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from app.panels.models import (
     Panel,
@@ -435,9 +435,34 @@ def members_of(db: Session, panel: Panel) -> list[tuple[PanelMember, User]]:
     )
 
 
+# Reads of every juror's request, built once per process (~0.1 ms each time otherwise).
+_MEMBER = select(PanelMember).where(
+    PanelMember.panel_id == bindparam("panel_id"), PanelMember.user_id == bindparam("user_id")
+)
+_SLOT = select(PanelSlot).where(
+    PanelSlot.panel_id == bindparam("panel_id"), PanelSlot.body_id == bindparam("body_id")
+)
+_SCORE = select(PanelScore).where(
+    PanelScore.panel_id == bindparam("panel_id"),
+    PanelScore.body_id == bindparam("body_id"),
+    PanelScore.juror_id == bindparam("juror_id"),
+)
+# The panel's row locked and read afresh in one statement (see `_hold`).
+_HOLD = (
+    select(Panel)
+    .where(Panel.id == bindparam("panel_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def membership(db: Session, panel: Panel, user_id: int) -> PanelMember | None:
-    return db.scalar(
-        select(PanelMember).where(PanelMember.panel_id == panel.id, PanelMember.user_id == user_id)
+    """The user's seat on the panel (read once per request: see `memo`; the panel's page and
+    every score write check it twice, for access and for readiness)."""
+    return memo(
+        db,
+        ("panel_member", panel.id, user_id),
+        lambda: db.scalar(_MEMBER, {"panel_id": panel.id, "user_id": user_id}),
     )
 
 
@@ -712,8 +737,7 @@ class ScoreInput:
 def _hold(db: Session, panel: Panel) -> None:
     """Serialise writes on one panel (scores against the lock) on PostgreSQL; SQLite already
     takes its write lock when a state-changing request begins."""
-    db.execute(select(Panel.id).where(Panel.id == panel.id).with_for_update())
-    db.refresh(panel)
+    db.scalar(_HOLD, {"panel_id": panel.id})
 
 
 def _scoring_gate(db: Session, actor: Actor, panel: Panel, body_id: int) -> tuple[Cycle, PanelSlot]:
@@ -724,9 +748,7 @@ def _scoring_gate(db: Session, actor: Actor, panel: Panel, body_id: int) -> tupl
     require_ready(db, actor, panel)
     if panel.is_locked:
         raise Conflict("Panel sudah dikunci: nilai tidak dapat diubah lagi.")
-    slot = db.scalar(
-        select(PanelSlot).where(PanelSlot.panel_id == panel.id, PanelSlot.body_id == body_id)
-    )
+    slot = db.scalar(_SLOT, {"panel_id": panel.id, "body_id": body_id})
     if slot is None:
         raise NotFound("Badan publik ini tidak dinilai oleh panel ini.")
     require_stage_open(db, cycle, STAGE)
@@ -734,13 +756,7 @@ def _scoring_gate(db: Session, actor: Actor, panel: Panel, body_id: int) -> tupl
 
 
 def get_score(db: Session, panel: Panel, body_id: int, juror_id: int) -> PanelScore | None:
-    return db.scalar(
-        select(PanelScore).where(
-            PanelScore.panel_id == panel.id,
-            PanelScore.body_id == body_id,
-            PanelScore.juror_id == juror_id,
-        )
-    )
+    return db.scalar(_SCORE, {"panel_id": panel.id, "body_id": body_id, "juror_id": juror_id})
 
 
 def _parse_ratings(
