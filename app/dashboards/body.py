@@ -21,6 +21,7 @@ from app.panels.models import PanelSlot
 from app.questionnaires.service import questionnaire_for_body
 from app.results.models import ShortlistEntry
 from app.submissions.models import Answer, Submission
+from app.submissions.service import submission_of
 
 
 def answered_condition() -> ColumnElement[bool]:
@@ -49,12 +50,7 @@ def body_state(
     db: Session, cycle: Cycle, body: Body, moment: StageMoment, known: KnownFacts | None = None
 ) -> BodyState:
     """Everything `next_action` needs about one body in one cycle."""
-    if known is not None:
-        sub = known.submission
-    else:
-        sub = db.scalar(
-            select(Submission).where(Submission.cycle_id == cycle.id, Submission.body_id == body.id)
-        )
+    sub = known.submission if known is not None else submission_of(db, cycle.id, body.id)
     answered = 0
     if known is not None and known.answered is not None:
         answered = known.answered

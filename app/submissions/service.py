@@ -135,6 +135,11 @@ _ANSWERS = select(Answer).where(Answer.submission_id == bindparam("submission_id
 _ANSWER = _ANSWERS.where(Answer.item_id == bindparam("item_id"))
 
 
+def submission_of(db: Session, cycle_id: int, body_id: int) -> Submission | None:
+    """The body's submission in the cycle (None before its first answer)."""
+    return db.scalar(_SUBMISSION, {"cycle_id": cycle_id, "body_id": body_id})
+
+
 def body_and_units(db: Session, body_id: int) -> tuple[Body | None, list[Body]]:
     """A body and its PPID pelaksana units in one statement (the units kept for the request
     like `units_of`'s)."""
@@ -168,9 +173,8 @@ def get_workspace(db: Session, actor: Actor, cycle_id: int, body_id: int) -> Wor
         raise NotFound(
             "Badan publik ini bukan sasaran siklus tersebut atau kuesionernya belum ada."
         )
-    keys = {"cycle_id": cycle.id, "body_id": body.id}
-    submission = db.scalar(_SUBMISSION, keys)
-    assignments = list(db.scalars(_ASSIGNMENTS, keys))
+    submission = submission_of(db, cycle.id, body.id)
+    assignments = list(db.scalars(_ASSIGNMENTS, {"cycle_id": cycle.id, "body_id": body.id}))
     views = [rules.AssignmentView(a.indicator_id, a.unit_id, a.user_id) for a in assignments]
     ids = [ind.id for ind in bq.spec.indicators]
     return Workspace(
@@ -204,11 +208,7 @@ def ensure_submission(db: Session, ws: Workspace) -> Submission:
         with db.begin_nested():
             db.add(sub)
     except IntegrityError:  # a colleague's first answer created it a moment ago
-        found = db.scalar(
-            select(Submission).where(
-                Submission.cycle_id == ws.cycle.id, Submission.body_id == ws.body.id
-            )
-        )
+        found = submission_of(db, ws.cycle.id, ws.body.id)
         assert found is not None
         sub = found
     ws.submission = sub

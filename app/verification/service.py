@@ -40,6 +40,7 @@ from app.questionnaires.models import Indicator, Item
 from app.questionnaires.rules import IndicatorSpec, ItemSpec, options_from_json
 from app.questionnaires.service import spec_for
 from app.submissions.models import Answer, Submission, SubmissionStatus
+from app.submissions.service import submission_of
 from app.verification import rules
 from app.verification.models import (
     Assignment,
@@ -165,7 +166,7 @@ def get_assignment_for_verifier(
 def get_sheet_access(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> Assignment | None:
     """Who may read a body's verification sheet: its verifier, or the overseers."""
     if can_oversee(actor, cycle):
-        if db.get(Body, body_id) is None or category_of(db, cycle, body_id) is None:
+        if db.get(Body, body_id) is None or category_of_body(db, cycle, body_id) is None:
             raise NotFound("Badan publik tidak ditemukan dalam siklus ini.")
         only_reviewer = not (actor.is_admin or actor.has(Role.SEKRETARIAT, Role.KOMISIONER))
         if only_reviewer and has_conflict(db, actor.user_id, body_id):
@@ -174,14 +175,7 @@ def get_sheet_access(db: Session, actor: Actor, cycle: Cycle, body_id: int) -> A
     return get_assignment_for_verifier(db, actor, cycle, body_id)
 
 
-def category_of(db: Session, cycle: Cycle, body_id: int) -> CycleCategory | None:
-    return category_of_body(db, cycle, body_id)
-
-
 # Reads of every verdict, built once per process (building a statement costs ~0.1 ms each time).
-_SUBMISSION = select(Submission).where(
-    Submission.cycle_id == bindparam("cycle_id"), Submission.body_id == bindparam("body_id")
-)
 _ASSIGNMENT = select(Assignment).where(
     Assignment.cycle_id == bindparam("cycle_id"), Assignment.body_id == bindparam("body_id")
 )
@@ -199,7 +193,7 @@ _ANSWER_ITEM_CODE = (
 
 
 def submitted_submission(db: Session, cycle: Cycle, body_id: int) -> Submission:
-    sub = db.scalar(_SUBMISSION, {"cycle_id": cycle.id, "body_id": body_id})
+    sub = submission_of(db, cycle.id, body_id)
     if sub is None or sub.status != SubmissionStatus.SUBMITTED:
         raise InvalidTransition("Badan publik ini belum mengirim SAQ; belum ada yang diverifikasi.")
     return sub
@@ -430,7 +424,7 @@ def assign_verifier(
 ) -> Assignment:
     """The sekretariat assigns (or reassigns, before work started) a body to a verifier."""
     require_manager(actor, cycle)
-    if category_of(db, cycle, body_id) is None:
+    if category_of_body(db, cycle, body_id) is None:
         raise ValidationFailed("Badan publik ini bukan peserta siklus.")
     user = _require_verifier(db, cycle, verifier_id)
     if has_conflict(db, user.id, body_id):
@@ -660,7 +654,7 @@ def _answer_for(db: Session, cycle: Cycle, body_id: int, item_id: int) -> tuple[
         raise NotFound("Jawaban butir ini tidak ditemukan.")
     answer, item, code = found
     memo(db, ("indicator_code", item.indicator_id), lambda: code)  # for `_indicator_code`
-    category = category_of(db, cycle, body_id)
+    category = category_of_body(db, cycle, body_id)
     if (
         category is None
         or category.questionnaire_id is None
