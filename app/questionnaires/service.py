@@ -251,7 +251,10 @@ def spec_of(tree: Tree) -> QuestionnaireSpec:
 # process empties the cache as well (see `_forget_specs`).
 _specs: OrderedDict[tuple[Any, ...], QuestionnaireSpec] = OrderedDict()
 _specs_lock = threading.Lock()
-SPEC_CACHE_SIZE = 256
+# A shared installation's full recompute reads every commission's questionnaire for each of its
+# categories (38 commissions × (1 + 10 categories) = 418 specs); a smaller cache would evict each
+# spec before its next use. The category specs share the whole spec's item objects.
+SPEC_CACHE_SIZE = 2048
 
 
 def load_spec(db: Session, q: Questionnaire, category_code: str | None = None) -> QuestionnaireSpec:
@@ -266,9 +269,10 @@ def load_spec(db: Session, q: Questionnaire, category_code: str | None = None) -
         if found is not None:
             _specs.move_to_end(key)
             return found
-    spec = spec_of(load_tree(db, q))
-    if category_code is not None:
-        spec = spec.for_category(category_code)
+    if category_code is None:
+        spec = spec_of(load_tree(db, q))
+    else:  # from the whole questionnaire's spec (cached too): its rows are read once, not once
+        spec = load_spec(db, q).for_category(category_code)  # per category
     with _specs_lock:
         _specs[key] = spec
         while len(_specs) > SPEC_CACHE_SIZE:

@@ -423,7 +423,8 @@ def compute_and_store(db: Session, actor: Actor, cycle: Cycle) -> ResultSet:
     """The sekretariat's "Hitung ulang": recompute everything and keep it as a new version."""
     require_sekretariat_of(actor, cycle)
     _require_open(cycle)
-    result_set = store(db, actor, cycle, calculate(db, cycle))
+    with cyclic_gc_paused():  # the rows' values are as many small objects as the computation
+        result_set = store(db, actor, cycle, calculate(db, cycle))
     _audit(
         db,
         actor,

@@ -1,6 +1,7 @@
 import io
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor, Role
@@ -386,6 +387,33 @@ def test_a_spec_is_read_once_and_forgotten_when_the_questionnaire_changes(
     assert changed.indicators[0].items[0].text == item.text
     again = questionnaires.load_spec(db, q)
     assert again == changed and questionnaires.load_spec(db, q) is again  # cached once flushed
+
+
+def test_each_category_spec_is_cut_from_the_whole_questionnaire_read_once(
+    factory: Factory, db: Session
+) -> None:
+    """A full recompute asks for every category's spec of every questionnaire: the rows are
+    read once per questionnaire, not once per category."""
+    q = _imported(factory, db)
+    db.flush()  # questionnaire rows flushed: this process's cache is empty for them
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    bind = db.get_bind()
+    event.listen(bind, "before_cursor_execute", count)
+    try:
+        opd = questionnaires.load_spec(db, q, "opd_pemprov")
+        read_once = len(statements)
+        others = {code: questionnaires.load_spec(db, q, code) for code in ("bumn", "parpol")}
+        whole = questionnaires.load_spec(db, q)
+    finally:
+        event.remove(bind, "before_cursor_execute", count)
+    assert read_once >= 3 and len(statements) == read_once
+    assert opd == whole.for_category("opd_pemprov") and "2.1.2" in [i.code for i in opd.items]
+    for code, spec in others.items():
+        assert spec == whole.for_category(code) and "2.1.2" not in [i.code for i in spec.items]
 
 
 def test_a_change_stamped_by_another_process_is_seen_at_once(factory: Factory, db: Session) -> None:
