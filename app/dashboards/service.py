@@ -1,7 +1,8 @@
 """The sekretariat's per-cycle dashboard: the funnel per category, drill-down, juror progress.
 
-Every status is one SQL condition on a target body (`status_condition`), used both to count
-per category and to list the bodies of a cell, so the table and its drill-down agree.
+Every status is one SQL condition on a target body (`status_condition`, built once per process
+on bound parameters), used both to count per category and to list the bodies of a cell, so the
+table and its drill-down agree.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import io
 from dataclasses import dataclass
 
 from openpyxl import Workbook
-from sqlalchemy import ColumnElement, exists, false, func, select, true
+from sqlalchemy import ColumnElement, Integer, bindparam, exists, func, select, true
 from sqlalchemy.orm import Session
 
 from app.accounts.models import RoleGrant, User
@@ -44,14 +45,19 @@ def require_dashboard_reader(actor: Actor, cycle: Cycle) -> None:
         raise Forbidden("Dasbor siklus hanya untuk sekretariat dan komisioner.")
 
 
-def _submission(cycle: Cycle, *conds: ColumnElement[bool]) -> ColumnElement[bool]:
+# Every condition is built once per process, on two bound parameters (`_params`): building the
+# funnel's nine EXISTS clauses and their cache key on each dashboard cost ~1.7 ms of CPU.
+_CYCLE_ID = bindparam("cycle_id", type_=Integer)
+_RESULT_SET_ID = bindparam("result_set_id", type_=Integer)  # the published decree's (or NULL)
+
+
+def _submission(*conds: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(
-        Submission.cycle_id == cycle.id, Submission.body_id == CycleTarget.body_id, *conds
+        Submission.cycle_id == _CYCLE_ID, Submission.body_id == CycleTarget.body_id, *conds
     )
 
 
-def status_condition(db: Session, cycle: Cycle, status: str) -> ColumnElement[bool]:
-    """Which target bodies (rows of CycleTarget) are in `status`."""
+def _condition(status: str) -> ColumnElement[bool]:
     if status == "registered":
         return true()
     if status == "activated":
@@ -65,15 +71,13 @@ def status_condition(db: Session, cycle: Cycle, status: str) -> ColumnElement[bo
         )
     if status == "filling":
         return _submission(
-            cycle,
             Submission.status != SubmissionStatus.SUBMITTED,
             exists().where(Answer.submission_id == Submission.id, answered_condition()),
         )
     if status == "submitted":
-        return _submission(cycle, Submission.status == SubmissionStatus.SUBMITTED)
+        return _submission(Submission.status == SubmissionStatus.SUBMITTED)
     if status == "verified":
         return _submission(
-            cycle,
             Submission.status == SubmissionStatus.SUBMITTED,
             exists().where(Answer.submission_id == Submission.id),
             ~exists().where(
@@ -81,24 +85,48 @@ def status_condition(db: Session, cycle: Cycle, status: str) -> ColumnElement[bo
             ),
         )
     if status == "appealed":
-        return exists().where(Appeal.cycle_id == cycle.id, Appeal.body_id == CycleTarget.body_id)
+        return exists().where(Appeal.cycle_id == _CYCLE_ID, Appeal.body_id == CycleTarget.body_id)
     if status == "shortlisted":
         return exists().where(
-            ShortlistEntry.cycle_id == cycle.id, ShortlistEntry.body_id == CycleTarget.body_id
+            ShortlistEntry.cycle_id == _CYCLE_ID, ShortlistEntry.body_id == CycleTarget.body_id
         )
     if status == "scored":
         return exists().where(
-            PanelResult.cycle_id == cycle.id, PanelResult.body_id == CycleTarget.body_id
+            PanelResult.cycle_id == _CYCLE_ID, PanelResult.body_id == CycleTarget.body_id
         )
-    if status == "published":
-        decree = current_decree(db, cycle)
-        if decree is None:
-            return false()
+    if status == "published":  # no published decree: NULL, which no row equals
         return exists().where(
-            ResultRow.result_set_id == decree.result_set_id,
-            ResultRow.body_id == CycleTarget.body_id,
+            ResultRow.result_set_id == _RESULT_SET_ID, ResultRow.body_id == CycleTarget.body_id
         )
-    raise NotFound("Status tidak dikenal.")
+    raise ValueError(status)
+
+
+_CONDITIONS = {status: _condition(status) for status in STATUSES}
+
+
+def status_condition(status: str) -> ColumnElement[bool]:
+    """Which target bodies (rows of CycleTarget) are in `status`; run it with `_params`."""
+    found = _CONDITIONS.get(status)
+    if found is None:
+        raise NotFound("Status tidak dikenal.")
+    return found
+
+
+def _params(db: Session, cycle: Cycle, *, published: bool = True) -> dict[str, int | None]:
+    """The values of the conditions' parameters (the decree is looked up only when needed)."""
+    decree = current_decree(db, cycle) if published else None
+    return {"cycle_id": cycle.id, "result_set_id": decree.result_set_id if decree else None}
+
+
+# One pass over the cycle's targets counts every status (COUNT … FILTER), not one per status.
+_FUNNEL = (
+    select(
+        CycleTarget.cycle_category_id,
+        *(func.count().filter(_CONDITIONS[status]).label(status) for status in STATUSES),
+    )
+    .where(CycleTarget.cycle_id == _CYCLE_ID)
+    .group_by(CycleTarget.cycle_category_id)
+)
 
 
 def funnel(db: Session, actor: Actor, cycle: Cycle) -> list[FunnelRow]:
@@ -106,19 +134,7 @@ def funnel(db: Session, actor: Actor, cycle: Cycle) -> list[FunnelRow]:
     require_dashboard_reader(actor, cycle)
     cats = categories_of(db, cycle)
     counts: dict[int, dict[str, int]] = {c.id: dict.fromkeys(STATUSES, 0) for c in cats}
-    # One pass over the cycle's targets counts every status (COUNT … FILTER), not one per status.
-    rows = db.execute(
-        select(
-            CycleTarget.cycle_category_id,
-            *(
-                func.count().filter(status_condition(db, cycle, status)).label(status)
-                for status in STATUSES
-            ),
-        )
-        .where(CycleTarget.cycle_id == cycle.id)
-        .group_by(CycleTarget.cycle_category_id)
-    )
-    for row in rows:
+    for row in db.execute(_FUNNEL, _params(db, cycle)):
         if row.cycle_category_id in counts:
             counts[row.cycle_category_id] = {status: row._mapping[status] for status in STATUSES}
     pending: dict[int | None, int] = {
@@ -158,20 +174,19 @@ def bodies_in(
 ) -> Page:
     """The target bodies of one cell of the funnel, paginated in the database."""
     require_dashboard_reader(actor, cycle)
-    if status not in STATUSES:
-        raise NotFound("Status tidak dikenal.")
     stmt = (
         select(Body, CycleCategory.name)
         .join(CycleTarget, CycleTarget.body_id == Body.id)
         .join(CycleCategory, CycleCategory.id == CycleTarget.cycle_category_id)
-        .where(CycleTarget.cycle_id == cycle.id, status_condition(db, cycle, status))
+        .where(CycleTarget.cycle_id == _CYCLE_ID, status_condition(status))
     )
     if category_id is not None:
         stmt = stmt.where(CycleTarget.cycle_category_id == category_id)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    params = _params(db, cycle, published=status == "published")
+    total = db.scalar(select(func.count()).select_from(stmt.subquery()), params) or 0
     page = max(1, page)
     rows = db.execute(
-        stmt.order_by(Body.name, Body.id).offset((page - 1) * per_page).limit(per_page)
+        stmt.order_by(Body.name, Body.id).offset((page - 1) * per_page).limit(per_page), params
     ).all()
     return Page(
         items=[BodyListRow(b, name) for b, name in rows], total=total, page=page, per_page=per_page

@@ -310,6 +310,9 @@ def test_a_cell_lists_its_bodies_paginated_in_the_database(db: Session, factory:
     )
     assert [r.body.id for r in in_cat.items] == [c.id]
     assert [r.body.id for r in service.bodies_in(db, sek, cycle, status="appealed").items] == [c.id]
+    published = service.bodies_in(db, sek, cycle, status="published", per_page=50)
+    counted = total_row(service.funnel(db, sek, cycle)).counts["published"]
+    assert published.total == len(published.items) == counted > 0
     with pytest.raises(NotFound):
         service.bodies_in(db, sek, cycle, status="ditolak")
 
