@@ -17,6 +17,7 @@ from app.errors import ValidationFailed
 from app.results import history, service
 from tests.factories import Factory, login
 from tests.results.helpers import add_target, open_stage_now, set_rules, submit, targets
+from tests.sql import counting
 
 
 def _published(factory: Factory, db: Session, *, embargo: bool = False):  # type: ignore[no-untyped-def]
@@ -202,27 +203,16 @@ def test_the_cycle_page_lists_the_most_improved_body_of_a_category(
 def test_a_public_page_is_rendered_once_per_publication_state(
     client: TestClient, factory: Factory, db: Session
 ) -> None:
-    from sqlalchemy import event
-
     from app.portal import cache
 
     cache.clear()
     _org, cycle, _ids, _tied = _published(factory, db)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    bind = db.get_bind()
-    event.listen(bind, "before_cursor_execute", count)
-    try:
+    with counting(db.get_bind()) as counter:
         first = client.get(f"/hasil/{cycle.id}")
-        built = len(statements)
-        statements.clear()
+        built = len(counter.statements)
+        counter.statements.clear()
         again = client.get(f"/hasil/{cycle.id}")
-        served = len(statements)
-    finally:
-        event.remove(bind, "before_cursor_execute", count)
+        served = len(counter.statements)
     assert first.text == again.text and "86,67" in again.text
     assert served < built and served <= 3  # the publication stamp, not the page's queries
 

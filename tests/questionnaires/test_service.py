@@ -1,7 +1,6 @@
 import io
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.accounts.rules import Actor, Role
@@ -16,6 +15,7 @@ from app.questionnaires import editor, transfer
 from app.questionnaires import service as questionnaires
 from app.questionnaires.models import Item, Questionnaire
 from tests.factories import SMALL_QUESTIONNAIRE, Factory
+from tests.sql import counting
 
 CSV = SMALL_QUESTIONNAIRE.encode()
 
@@ -396,21 +396,12 @@ def test_each_category_spec_is_cut_from_the_whole_questionnaire_read_once(
     read once per questionnaire, not once per category."""
     q = _imported(factory, db)
     db.flush()  # questionnaire rows flushed: this process's cache is empty for them
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    bind = db.get_bind()
-    event.listen(bind, "before_cursor_execute", count)
-    try:
+    with counting(db.get_bind()) as counter:
         opd = questionnaires.load_spec(db, q, "opd_pemprov")
-        read_once = len(statements)
+        read_once = len(counter.statements)
         others = {code: questionnaires.load_spec(db, q, code) for code in ("bumn", "parpol")}
         whole = questionnaires.load_spec(db, q)
-    finally:
-        event.remove(bind, "before_cursor_execute", count)
-    assert read_once >= 3 and len(statements) == read_once
+    assert read_once >= 3 and len(counter.statements) == read_once
     assert opd == whole.for_category("opd_pemprov") and "2.1.2" in [i.code for i in opd.items]
     for code, spec in others.items():
         assert spec == whole.for_category(code) and "2.1.2" not in [i.code for i in spec.items]

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -30,34 +28,10 @@ from app.results import service as results
 from app.verification.service import assign_verifier
 from tests.factories import Factory, login
 from tests.results.helpers import open_stage_now
+from tests.sql import counting
 from tests.verification.helpers import PDF, add_body, build, items_of, submit_saq
 
 N = 2
-
-
-class Counter:
-    """Counts the statements the engine sends while active."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        self.active = False
-
-    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if self.active and not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
-            self.statements.append(statement)
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[Counter]:
-    """Count the SQL statements sent to `engine` inside the block (savepoints left out)."""
-    counter = Counter()
-    event.listen(engine, "before_cursor_execute", counter)
-    counter.active = True
-    try:
-        yield counter
-    finally:
-        counter.active = False
-        event.remove(engine, "before_cursor_execute", counter)
 
 
 @dataclass
