@@ -13,7 +13,7 @@ from app.cycles.schedule import StageEntry
 from app.errors import DeadlinePassed, Forbidden, InvalidTransition, ValidationFailed
 from app.orgs.models import Organisation
 from tests.factories import Factory
-from tests.web.test_query_counts import counting
+from tests.sql import counting
 
 DAY = timedelta(days=1)
 
