@@ -46,7 +46,7 @@ def require_dashboard_reader(actor: Actor, cycle: Cycle) -> None:
 
 
 # Every condition is built once per process, on two bound parameters (`_params`): building the
-# funnel's nine EXISTS clauses and their cache key on each dashboard cost ~1.7 ms of CPU.
+# funnel's conditions (eight EXISTS clauses) and their cache key per dashboard cost ~1.7 ms.
 _CYCLE_ID = bindparam("cycle_id", type_=Integer)
 _RESULT_SET_ID = bindparam("result_set_id", type_=Integer)  # the published decree's (or NULL)
 

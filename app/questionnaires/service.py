@@ -271,8 +271,10 @@ def load_spec(db: Session, q: Questionnaire, category_code: str | None = None) -
             return found
     if category_code is None:
         spec = spec_of(load_tree(db, q))
-    else:  # from the whole questionnaire's spec (cached too): its rows are read once, not once
-        spec = load_spec(db, q).for_category(category_code)  # per category
+    else:
+        # Cut from the whole questionnaire's spec (cached too): the rows are read once per
+        # questionnaire, not once per category.
+        spec = load_spec(db, q).for_category(category_code)
     with _specs_lock:
         _specs[key] = spec
         while len(_specs) > SPEC_CACHE_SIZE:
