@@ -14,7 +14,9 @@ cold start) are printed apart.
 Last line: RESULT bodies=<n> p95_ms=<p> recompute_s=<r> (p95 over the three pages; recompute
 of all commissions' cycles, one after the other); the line before it gives both as ratios to
 their targets and the machine probe's milliseconds (the machine's speed at the time of the
-run). `--small` runs a tenth of the size.
+run). `--small` runs a tenth of the size. `--busy C` runs busy loops that would take C cores of
+an idle machine, from before the servers start until the end (other work on the machine, or a
+slower one: how much headroom the targets leave).
 """
 
 from __future__ import annotations
@@ -209,6 +211,37 @@ def publish(db: object, cycle_id: int, komisioner: object) -> None:
     results.publish_decree(db, komisioner, cycle, decree)
 
 
+# A busy loop: `on` ms of pure Python, then `off` ms of sleep, until killed.
+_BUSY = """
+import sys, time
+on, off = float(sys.argv[1]) / 1000, float(sys.argv[2]) / 1000
+while True:
+    t = time.perf_counter()
+    while time.perf_counter() - t < on:
+        pass
+    time.sleep(off)
+"""
+
+
+def busy_loops(cores: float, period_ms: float = 5.0) -> list[subprocess.Popen[bytes]]:
+    """Other processes that would take `cores` cores of an idle machine: ceil(cores) loops,
+    each busy for its share of every `period_ms` (short slices, so that every process on the
+    machine is slowed a little, as on a slower machine, rather than one core taken whole).
+    Under load the scheduler shares the cores fairly, so they get less than that."""
+    if cores <= 0:
+        return []
+    n = -int(-cores // 1)
+    on = period_ms * cores / n
+    return [
+        subprocess.Popen(  # noqa: S603  (this interpreter, fixed code)
+            [sys.executable, "-c", _BUSY, f"{on:.3f}", f"{period_ms - on:.3f}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(n)
+    ]
+
+
 def settle() -> float:
     """After the bulk load and before the load: statistics that include the mix's bodies (they
     are seeded after the national data's `VACUUM ANALYZE`), and a checkpoint, so that writing
@@ -359,6 +392,13 @@ def main() -> None:
     parser.add_argument(
         "--mix-users", type=int, default=200, help="users of the trust load mix (0: none)"
     )
+    parser.add_argument(
+        "--busy",
+        type=float,
+        default=0.0,
+        help="busy loops that would take this many cores of an idle machine, running beside "
+        "the servers and the recompute",
+    )
     args = parser.parse_args()
     args.bodies = args.bodies or (2_000 if args.small else 20_000)
     args.evidence = args.evidence or (4_000 if args.small else 40_000)
@@ -393,6 +433,7 @@ def main() -> None:
     }
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "VAR_DIR", "SECRET_KEY")})
     server: subprocess.Popen[bytes] | None = None
+    busy: list[subprocess.Popen[bytes]] = []
     try:
         subprocess.run(  # noqa: S603
             [str(ROOT / ".venv/bin/alembic"), "upgrade", "head"],
@@ -426,6 +467,9 @@ def main() -> None:
         print(f"settled (statistics of everything seeded, dirty pages written) in {settle():.0f} s")
         probe_ms = machine_probe()  # before the servers start: nothing else runs
         print(f"machine probe (pure Python, lower is faster): {probe_ms:.0f} ms", flush=True)
+        busy = busy_loops(args.busy)
+        if busy:
+            print(f"other load: busy loops for {args.busy:g} cores ({len(busy)} processes)")
         port = free_port()
         server = subprocess.Popen(  # noqa: S603
             [
@@ -491,7 +535,7 @@ def main() -> None:
         )
         print(
             f"RESULT p95_over_limit={page_p95 / 300:.2f} recompute_over_limit={total_s / 5:.2f} "
-            f"probe_ms={probe_ms:.0f}",
+            f"probe_ms={probe_ms:.0f} busy_cores={args.busy:g}",
             flush=True,
         )
         print(
@@ -501,6 +545,9 @@ def main() -> None:
     finally:
         if server is not None:
             stop(server)
+        for loop in busy:
+            loop.kill()
+            loop.wait()
         moto.terminate()
         moto.wait(timeout=15)
         from app.db import get_engine
