@@ -37,6 +37,7 @@ from app.config import PROJECT_ROOT  # noqa: E402
 from app.db import SessionLocal, make_engine, set_engine  # noqa: E402
 from app.main import create_app  # noqa: E402  (imports every domain: job handlers register)
 from tests.factories import Factory  # noqa: E402
+from tests.servers import RedisServer  # noqa: E402
 
 pytest_plugins: list[str] = []
 
@@ -132,3 +133,12 @@ def client(app_instance, connection: Connection) -> Iterator[TestClient]:  # typ
     with TestClient(app_instance, follow_redirects=False) as c:
         c.event_hooks["request"].append(_as_if_committed)
         yield c
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private Redis server for the tests of what REDIS_URL moves there (started on first
+    use; its database 0 is emptied by the tests that use it)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()

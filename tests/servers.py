@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,6 +56,87 @@ def prepare_database(env: dict[str, str], *, seed: bool = True) -> None:
         )
 
 
+def _wait_for_port(proc: subprocess.Popen[bytes], port: int) -> bool:
+    deadline = time.monotonic() + 90  # a loaded CI machine can take long to import the app
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class RedisServer:
+    """A private Redis server on a free port, keeping nothing on disk (Debian's `redis-server`,
+    which ./scripts/test installs when it is missing); `url(n)` names its database n."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(binary).exists():
+            raise RuntimeError("redis-server not found: ./scripts/test installs Debian's package")
+        self.port = free_port()
+        log = workdir / "redis.log"
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        if not _wait_for_port(self.proc, self.port):
+            self.stop()
+            raise RuntimeError("redis-server did not start:\n" + log.read_text())
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def stop(self) -> None:
+        _stop(self.proc)
+        self._log.close()
+
+
+class Worker:
+    """One job worker (`huey_consumer app.worker.huey`); `stop()` ends it."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(
+            [str(BIN / "huey_consumer"), "app.worker.huey", "-w", "1"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self) -> None:
+        _stop(self.proc)
+        self._log.close()
+
+
 class Server:
     """One uvicorn process; `stop()` ends it."""
 
@@ -79,23 +161,10 @@ class Server:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 90  # a loaded CI machine can take long to import the app
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("server did not start:\n" + log.read_text())
+        if not _wait_for_port(self.proc, self.port):
+            self.stop()
+            raise RuntimeError("server did not start:\n" + log.read_text())
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        _stop(self.proc)
         self._log.close()

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 import pyotp
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from app.accounts.attempts import get_attempts
 from app.accounts.models import (
     ApiToken,
-    LoginAttempt,
     PasswordResetToken,
     RoleGrant,
     User,
@@ -359,26 +359,19 @@ def hand_over_body_account(
 
 
 def _failures_since(db: Session, key: str, since: datetime) -> int:
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.key == key, LoginAttempt.at >= since)
-        )
-        or 0
-    )
+    return get_attempts().count(db, key, since)
 
 
 def throttle(db: Session, key: str, *, limit: int, window_minutes: int, message: str) -> None:
     """Count one attempt under `key`; refuse it when `limit` were made within the window.
 
-    The same table as failed logins, so every worker sees the same count.
+    The same store as failed logins (`app.accounts.attempts`), so every worker sees the same
+    count.
     """
     since = utcnow() - timedelta(minutes=window_minutes)
     if _failures_since(db, key, since) >= limit:
         raise TooManyRequests(message)
-    db.add(LoginAttempt(key=key))
-    db.flush()
+    get_attempts().add(db, key)
 
 
 def authenticate(db: Session, email: str, password: str, ip: str) -> User:
@@ -402,10 +395,9 @@ def authenticate(db: Session, email: str, password: str, ip: str) -> User:
     else:
         password_hasher.verify(password, _DUMMY_HASH)
     if not ok or user is None or not user.is_active:
-        db.add_all([LoginAttempt(key=acct_key), LoginAttempt(key=ip_key)])
-        db.flush()
+        get_attempts().add(db, acct_key, ip_key)
         raise NotAuthenticated("Email atau kata sandi salah, atau akun tidak aktif.")
-    db.execute(delete(LoginAttempt).where(LoginAttempt.key == acct_key))
+    get_attempts().clear(db, acct_key)
     return user
 
 
@@ -781,8 +773,7 @@ def _check_code(db: Session, user: User, code: str) -> None:
         raise TooManyRequests("Terlalu banyak kode yang salah. Coba lagi nanti.")
     code = code.strip().replace(" ", "")
     if not user.totp_secret or not pyotp.TOTP(user.totp_secret).verify(code, valid_window=1):
-        db.add(LoginAttempt(key=key))
-        db.flush()
+        get_attempts().add(db, key)
         raise ValidationFailed(
             "Kode verifikasi salah atau kedaluwarsa.", field_errors={"code": "Kode salah."}
         )
@@ -823,4 +814,4 @@ def complete_second_factor(db: Session, sess: UserSession, user: User, code: str
     """Finish a login that waits for the TOTP code."""
     _check_code(db, user, code)
     sess.needs_second_factor = False
-    db.execute(delete(LoginAttempt).where(LoginAttempt.key == f"totp:{user.id}"))
+    get_attempts().clear(db, f"totp:{user.id}")
