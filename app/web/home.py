@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app.accounts.attempts import RedisAttempts, get_attempts
 from app.accounts.models import User
 from app.accounts.rules import Actor, Role, home_sections
 from app.bodies.models import Body
@@ -91,10 +92,18 @@ def dashboard(
 
 @router.get("/healthz", name="health", include_in_schema=False)
 def healthz(db: Session = Depends(get_db, scope="function")) -> Response:
+    """200 when the database answers and, with REDIS_URL, Redis too (logins and jobs need it);
+    503 naming what does not answer."""
     try:
         db.execute(text("SELECT 1"))
     except Exception:
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "unavailable", "failing": "database"}, status_code=503)
+    store = get_attempts()
+    if isinstance(store, RedisAttempts):
+        try:
+            store.client.ping()
+        except Exception:
+            return JSONResponse({"status": "unavailable", "failing": "redis"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
