@@ -4,13 +4,14 @@ Seeds a scratch database in bulk (INSERT … SELECT through the ranking benchmar
 `fill_cycle`): 38 commissions, one open cycle each, 20,000 bodies with submitted SAQs of 60
 answers (1.2 M answers), and 40,000 small evidence files whose objects are put into moto's S3
 server. The largest commission (829 bodies, like DKI 2025) gets a sekretariat, an operator and a
-published result. Then 2 app processes serve a short load mix (sekretariat cycle dashboard,
-the public ranking of one category, a body's SAQ page; 1–3 s between a user's actions) while the
-trust issue's load mix runs against the largest commission (`scripts/bench/load`: 200 users
-saving answers, uploading 1 MB PDFs to S3, verifying, scoring, reading rankings; `--mix-users 0`
-leaves it out), and every commission's results are recomputed and stored. The whole load runs
-for --warm-up + --duration seconds without a pause; its first --warm-up seconds (the processes'
-cold start) are printed apart.
+published result. As in production, a private Redis server carries the job queue (to one
+`huey_consumer` job worker) and the throttling counters. Then 2 app processes serve a short
+load mix (sekretariat cycle dashboard, the public ranking of one category, a body's SAQ page;
+1–3 s between a user's actions) while the trust issue's load mix runs against the largest
+commission (`scripts/bench/load`: 200 users saving answers, uploading 1 MB PDFs to S3,
+verifying, scoring, reading rankings; `--mix-users 0` leaves it out), and every commission's
+results are recomputed and stored. The whole load runs for --warm-up + --duration seconds
+without a pause; its first --warm-up seconds (the processes' cold start) are printed apart.
 Last line: RESULT bodies=<n> p95_ms=<p> recompute_s=<r> (p95 over the three pages; recompute
 of all commissions' cycles, one after the other); the line before it gives both as ratios to
 their targets and the machine probe's milliseconds (the machine's speed at the time of the
@@ -242,6 +243,25 @@ def busy_loops(cores: float, period_ms: float = 5.0) -> list[subprocess.Popen[by
     ]
 
 
+def start_redis(work: Path) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """A private Redis server for the job queue and the throttling counters (as in
+    production), keeping nothing on disk; without Debian's `redis-server` the jobs run in the app
+    processes (said so)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        print("redis-server not found: jobs run in the app processes, counters in the database")
+        return None, ""
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(port, proc)
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
 def settle() -> float:
     """After the bulk load and before the load: statistics that include the mix's bodies (they
     are seeded after the national data's `VACUUM ANALYZE`), and a checkpoint, so that writing
@@ -414,6 +434,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     wait_for(moto_port, moto)
+    redis, redis_url = start_redis(work)
     host = "127.0.0.1"
     endpoint = f"http://{host}:{moto_port}"
     env = {
@@ -421,8 +442,9 @@ def main() -> None:
         "ENVIRONMENT": "development",
         "DATABASE_URL": scratch,
         "VAR_DIR": str(work / "var"),
-        "REDIS_URL": "",
-        "HUEY_IMMEDIATE": "1",
+        # as in production: jobs through Redis to a job worker, throttling counters in Redis
+        "REDIS_URL": redis_url,
+        "HUEY_IMMEDIATE": "0" if redis_url else "1",
         "SECRET_KEY": "bench-secret-key-0123456789",
         "EVIDENCE_STORAGE": "s3",
         "EVIDENCE_S3_BUCKET": BUCKET,
@@ -433,6 +455,7 @@ def main() -> None:
     }
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "VAR_DIR", "SECRET_KEY")})
     server: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     busy: list[subprocess.Popen[bytes]] = []
     try:
         subprocess.run(  # noqa: S603
@@ -495,6 +518,14 @@ def main() -> None:
             start_new_session=True,
         )
         wait_for(port, server)
+        if redis_url:
+            worker = subprocess.Popen(  # noqa: S603
+                [str(ROOT / ".venv/bin/huey_consumer"), "app.worker.huey", "-w", "1"],
+                cwd=ROOT,
+                env={**env, "BASE_URL": f"http://127.0.0.1:{port}"},
+                stdout=(work / "worker.log").open("wb"),
+                stderr=subprocess.STDOUT,
+            )
         time.sleep(2)
         base = f"http://127.0.0.1:{port}"
         times, mix = asyncio.run(with_mix(base, seeded, plan, args))
@@ -545,9 +576,9 @@ def main() -> None:
     finally:
         if server is not None:
             stop(server)
-        for loop in busy:
-            loop.kill()
-            loop.wait()
+        for proc in [*busy, *(p for p in (worker, redis) if p is not None)]:
+            proc.kill()
+            proc.wait()
         moto.terminate()
         moto.wait(timeout=15)
         from app.db import get_engine
