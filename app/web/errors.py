@@ -80,6 +80,8 @@ def number_out_of_range(request: Request) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
     from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 
     @app.exception_handler(DomainError)
@@ -118,6 +120,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 request, 422, HTTP_TITLES[422], "Teks tidak boleh memuat karakter NUL (\\0)."
             )
         return await unexpected(request, exc)
+
+    # With REDIS_URL, logins (their throttling counters) and starting jobs need Redis.
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def redis_error(request: Request, exc: Exception) -> Response:
+        log.warning("redis unreachable on %s %s: %s", request.method, request.url.path, exc)
+        return error_response(
+            request,
+            503,
+            HTTP_TITLES[503],
+            "Layanan antrean (Redis) sedang tidak dapat dihubungi; tidak ada yang tersimpan dari "
+            "permintaan ini. Coba lagi beberapa saat lagi.",
+        )
 
     @app.exception_handler(OverflowError)  # SQLite refuses integers beyond 64 bits this way
     async def overflow(request: Request, exc: OverflowError) -> Response:

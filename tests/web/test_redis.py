@@ -1,5 +1,6 @@
-"""With REDIS_URL (a private Redis server): the login page throttles through Redis, and the
-health check names Redis when it does not answer."""
+"""With REDIS_URL (a private Redis server): the login page throttles through Redis; while Redis
+does not answer, a login gets a clear 503 (never a login without its throttling check) and the
+health check names Redis."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import LoginAttempt
 from app.config import get_settings
-from app.web.deps import CSRF_COOKIE
+from app.web.deps import CSRF_COOKIE, SESSION_COOKIE
 from tests.factories import CSRF, Factory, form, set_cookie
 from tests.servers import RedisServer, free_port
 
@@ -53,3 +54,18 @@ def test_the_health_check_names_an_unreachable_redis(
     assert r.json() == {"status": "unavailable", "failing": "redis"}
     monkeypatch.setattr(get_settings(), "redis_url", "")
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_login_while_redis_is_down_gets_a_clear_503_and_saves_nothing(
+    client: TestClient, factory: Factory, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    u = factory.user(password=PW)
+    monkeypatch.setattr(get_settings(), "redis_url", f"redis://127.0.0.1:{free_port()}/0")
+    set_cookie(client, CSRF_COOKIE, CSRF)
+    r = client.post("/masuk", data=form(email=u.email, password="salah-salah"))
+    assert r.status_code == 503 and "Redis" in r.text
+    r = client.post("/masuk", data=form(email=u.email, password=PW))
+    assert r.status_code == 503  # throttling cannot be checked: no login without it
+    assert SESSION_COOKIE not in r.cookies
+    monkeypatch.setattr(get_settings(), "redis_url", "")
+    assert client.post("/masuk", data=form(email=u.email, password=PW)).status_code == 303
