@@ -103,8 +103,21 @@ def start_job(
     db.add(job)
     db.flush()
     job_id = job.id
-    after_commit(db, lambda: run_job(job_id))
+    after_commit(db, lambda: _enqueue(job_id))
     return job
+
+
+QUEUE_DOWN = "Antrean pekerjaan tidak dapat dihubungi. Mulai lagi beberapa saat lagi."
+
+
+def _enqueue(job_id: str) -> None:
+    """Queue a committed job; if the queue (Redis) does not answer, the job is marked failed
+    with a message saying so, instead of staying "queued" for ever."""
+    try:
+        run_job(job_id)
+    except Exception:
+        log.error("could not queue job %s:\n%s", job_id, traceback.format_exc())
+        _set(job_id, status="failed", message=QUEUE_DOWN, finished_at=utcnow())
 
 
 def get_job_for_actor(db: Session, actor: Actor, job_id: str) -> Job:

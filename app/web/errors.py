@@ -130,8 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             503,
             HTTP_TITLES[503],
-            "Layanan antrean (Redis) sedang tidak dapat dihubungi; tidak ada yang tersimpan dari "
-            "permintaan ini. Coba lagi beberapa saat lagi.",
+            "Layanan antrean (Redis) sedang tidak dapat dihubungi. Coba lagi beberapa saat lagi.",
         )
 
     @app.exception_handler(OverflowError)  # SQLite refuses integers beyond 64 bits this way

@@ -89,6 +89,34 @@ def test_finished_jobs_are_not_run_twice(db: Session, kinds: Any) -> None:
     assert calls == [1]
 
 
+def test_a_job_the_queue_cannot_take_is_failed_with_a_message_not_left_queued(
+    db: Session, kinds: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from app.jobs import service
+
+    kinds("test.queued", lambda s, job, progress: {})
+    job = start_job(
+        db, kind="test.queued", title="uji", params={}, organisation_id=None, created_by_id=None
+    )
+    db.flush()
+
+    def redis_down(job_id: str) -> None:
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(service, "run_job", redis_down)
+    service._enqueue(job.id)  # what start_job runs once the request has committed
+    db.expire_all()
+    found = db.get(Job, job.id)
+    assert found is not None
+    assert found.status == "failed" and found.message == service.QUEUE_DOWN
+    monkeypatch.undo()
+    run_job(job.id)  # started again once the queue is back: a failed job may run again
+    db.expire_all()
+    assert db.get(Job, job.id).status == "done"  # type: ignore[union-attr]
+
+
 def test_unknown_job_kinds_are_a_programming_error(db: Session) -> None:
     with pytest.raises(ValueError):
         start_job(db, kind="nope", title="", params={}, organisation_id=None, created_by_id=None)
