@@ -121,7 +121,8 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         return await unexpected(request, exc)
 
-    # With REDIS_URL, logins (their throttling counters) and starting jobs need Redis.
+    # With REDIS_URL, logins (their throttling counters) and starting jobs need Redis: the
+    # message names it without calling it the queue (a login does not queue anything).
     @app.exception_handler(RedisConnectionError)
     @app.exception_handler(RedisTimeoutError)
     async def redis_error(request: Request, exc: Exception) -> Response:
@@ -130,7 +131,7 @@ def install_error_handlers(app: FastAPI) -> None:
             request,
             503,
             HTTP_TITLES[503],
-            "Layanan antrean (Redis) sedang tidak dapat dihubungi. Coba lagi beberapa saat lagi.",
+            "Layanan pendukung (Redis) sedang tidak dapat dihubungi. Coba lagi beberapa saat lagi.",
         )
 
     @app.exception_handler(OverflowError)  # SQLite refuses integers beyond 64 bits this way
